@@ -1,0 +1,3 @@
+"""blogsvc: a blog microservice (users and their articles) over HTTP."""
+
+__version__ = "0.1.0"

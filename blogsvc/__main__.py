@@ -1,0 +1,3 @@
+from blogsvc.cli import main
+
+raise SystemExit(main())

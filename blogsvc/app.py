@@ -1,0 +1,85 @@
+"""create_app(settings) -> Litestar: routes, lifespan (pool, hasher), error handling, OpenAPI."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.problem_details import ProblemDetailsPlugin
+
+from blogsvc import __version__, service
+from blogsvc.config import Settings, from_env
+from blogsvc.db import Database
+from blogsvc.errors import problem_details_config
+from blogsvc.pagination import Cursors, PageQuery, page_query
+from blogsvc.passwords import PasswordHasher
+from blogsvc.users.controller import UserController, verify_password
+
+log = logging.getLogger("blogsvc")
+
+
+def create_app(settings: Settings) -> Litestar:
+    # Without a configured secret, cursors are signed with one that lives as long as this app.
+    cursors = Cursors(settings.cursor_secret.encode() or secrets.token_bytes(32))
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        hasher = PasswordHasher(settings)
+        await hasher.start()
+        app.state.db = Database.open(settings)
+        app.state.hasher = hasher
+        try:
+            yield
+        finally:
+            await app.state.db.close()
+            hasher.close()
+
+    def database(state: State) -> Database:
+        db: Database = state.db
+        return db
+
+    def password_hasher(state: State) -> PasswordHasher:
+        hasher: PasswordHasher = state.hasher
+        return hasher
+
+    def cursor_codec() -> Cursors:
+        return cursors
+
+    return Litestar(
+        route_handlers=[
+            service.service_info,
+            service.healthz,
+            service.swagger_ui,
+            service.redoc,
+            UserController,
+            verify_password,
+        ],
+        dependencies={
+            "db": Provide(database, sync_to_thread=False),
+            "hasher": Provide(password_hasher, sync_to_thread=False),
+            "cursors": Provide(cursor_codec, sync_to_thread=False),
+            "page": Provide(page_query, sync_to_thread=False),
+        },
+        lifespan=[lifespan],
+        plugins=[ProblemDetailsPlugin(problem_details_config())],
+        openapi_config=OpenAPIConfig(
+            title="blogsvc",
+            version=__version__,
+            description="Users and their articles, with soft delete, restore and pagination.",
+            use_handler_docstrings=True,
+            openapi_router=service.openapi_json_router(),
+            render_plugins=service.OPENAPI_RENDER_PLUGINS,
+        ),
+        signature_types=[PageQuery, Database, PasswordHasher, Cursors],
+    )
+
+
+def app_from_env() -> Litestar:
+    """The factory `blogsvc serve` gives uvicorn (each worker builds its own app)."""
+    return create_app(from_env())

@@ -1,0 +1,72 @@
+"""The `blogsvc` command: serve the API, or migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from blogsvc import __version__, migrate
+from blogsvc.config import ConfigError, Settings, from_env
+
+
+def _parser(settings: Settings) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="blogsvc", description="The blog microservice.")
+    parser.add_argument("--version", action="version", version=f"blogsvc {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the HTTP API with uvicorn")
+    serve.add_argument("--host", default=settings.host, help=f"address to bind (default {settings.host})")
+    serve.add_argument("--port", type=int, default=settings.port, help=f"port (default {settings.port})")
+    serve.add_argument(
+        "--workers", type=int, default=settings.workers, help=f"worker processes (default {settings.workers})"
+    )
+    mig = commands.add_parser("migrate", help="create the database if missing and apply pending migrations")
+    mig.add_argument("--rollback", action="store_true", help="undo the latest applied migration instead")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        settings = from_env()
+    except ConfigError as exc:
+        print(f"blogsvc: {exc}", file=sys.stderr)
+        return 2
+    args = _parser(settings).parse_args(argv)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "migrate":
+        return _migrate(settings, rollback=args.rollback)
+    return _serve(settings, args.host, args.port, args.workers)
+
+
+def _migrate(settings: Settings, rollback: bool) -> int:
+    url = settings.database
+    done = migrate.rollback_latest(url) if rollback else migrate.apply(url)
+    verb = "rolled back" if rollback else "applied"
+    print(f"blogsvc: {verb} {', '.join(done) if done else 'nothing'} on {url.host}:{url.port}/{url.database}")
+    return 0
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    if not 1 <= port <= 65535 or workers < 1:
+        print("blogsvc: --port must be 1-65535 and --workers at least 1", file=sys.stderr)
+        return 2
+    if not settings.cursor_secret:
+        # Every worker must sign cursors with the same key; they inherit the environment.
+        os.environ["BLOGSVC_CURSOR_SECRET"] = secrets.token_urlsafe(32)
+    uvicorn.run(
+        "blogsvc.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level,
+        lifespan="on",
+    )
+    return 0

@@ -1,0 +1,151 @@
+"""Settings from the environment: the only module that reads os.environ."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+from urllib.parse import quote, unquote, urlsplit
+
+import msgspec
+
+DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/blogsvc"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+_DATABASE_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """A setting has a bad value; the message names the variable."""
+
+
+class DatabaseURL(msgspec.Struct, frozen=True, kw_only=True):
+    user: str
+    password: str
+    host: str
+    port: int
+    database: str
+
+    @classmethod
+    def parse(cls, url: str, variable: str = "BLOGSVC_DATABASE_URL") -> DatabaseURL:
+        def bad(why: str) -> ConfigError:
+            return ConfigError(f"{variable}: {why} (expected mysql://user:password@host:port/db)")
+
+        parts = urlsplit(url)
+        if parts.scheme != "mysql":
+            raise bad(f"scheme must be mysql, got {parts.scheme!r}")
+        try:
+            port = parts.port or 3306
+        except ValueError:
+            raise bad("port must be a number from 1 to 65535") from None
+        if not parts.hostname:
+            raise bad("no host")
+        database = parts.path.lstrip("/")
+        if not _DATABASE_NAME.fullmatch(database):
+            raise bad("database name must be 1-64 letters, digits or underscores")
+        return cls(
+            user=unquote(parts.username or "root"),
+            password=unquote(parts.password or ""),
+            host=parts.hostname,
+            port=port,
+            database=database,
+        )
+
+    def with_database(self, database: str) -> DatabaseURL:
+        return msgspec.structs.replace(self, database=database)
+
+    def to_url(self) -> str:
+        """The URL form yoyo takes (user and password percent-encoded)."""
+        auth = quote(self.user, safe="")
+        if self.password:
+            auth += ":" + quote(self.password, safe="")
+        return f"mysql://{auth}@{self.host}:{self.port}/{self.database}"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database: DatabaseURL
+    pool_min: int = 1
+    pool_max: int = 10
+    pool_acquire_timeout: float = 5.0
+    pool_recycle: int = 1800
+    db_connect_timeout: float = 5.0
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_level: str = "info"
+    hash_concurrency: int = 2
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+    cursor_secret: str = ""
+
+
+def _integer(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError
+        return value
+
+    parse.__doc__ = f"an integer from {low} to {high}"
+    return parse
+
+
+def _seconds(low: float, high: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = float(text)
+        if not low <= value <= high:
+            raise ValueError
+        return value
+
+    parse.__doc__ = f"a number of seconds from {low:g} to {high:g}"
+    return parse
+
+
+def _log_level(text: str) -> str:
+    """one of critical, error, warning, info, debug"""
+    if text.lower() not in LOG_LEVELS:
+        raise ValueError
+    return text.lower()
+
+
+def _get(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return parse(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be {parse.__doc__}, got {raw!r}") from None
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Read every BLOGSVC_* setting; raise ConfigError naming the first bad one."""
+    env = os.environ if env is None else env
+    cpus = os.cpu_count() or 1
+    settings = Settings(
+        database=DatabaseURL.parse(env.get("BLOGSVC_DATABASE_URL") or DEFAULT_DATABASE_URL),
+        pool_min=_get(env, "BLOGSVC_POOL_MIN", _integer(0, 1000), 1),
+        pool_max=_get(env, "BLOGSVC_POOL_MAX", _integer(1, 1000), 10),
+        pool_acquire_timeout=_get(env, "BLOGSVC_POOL_ACQUIRE_TIMEOUT", _seconds(0.01, 600), 5.0),
+        pool_recycle=_get(env, "BLOGSVC_POOL_RECYCLE", _integer(1, 86400), 1800),
+        db_connect_timeout=_get(env, "BLOGSVC_DB_CONNECT_TIMEOUT", _seconds(0.1, 600), 5.0),
+        host=env.get("BLOGSVC_HOST") or "127.0.0.1",
+        port=_get(env, "BLOGSVC_PORT", _integer(1, 65535), 8000),
+        workers=_get(env, "BLOGSVC_WORKERS", _integer(1, 256), cpus),
+        log_level=_get(env, "BLOGSVC_LOG_LEVEL", _log_level, "info"),
+        hash_concurrency=_get(env, "BLOGSVC_HASH_CONCURRENCY", _integer(1, 64), 2),
+        argon2_time_cost=_get(env, "BLOGSVC_ARGON2_TIME_COST", _integer(1, 100), 3),
+        argon2_memory_kib=_get(env, "BLOGSVC_ARGON2_MEMORY_KIB", _integer(8, 4 * 1024 * 1024), 65536),
+        argon2_parallelism=_get(env, "BLOGSVC_ARGON2_PARALLELISM", _integer(1, 64), 4),
+        cursor_secret=env.get("BLOGSVC_CURSOR_SECRET", ""),
+    )
+    if settings.argon2_memory_kib < 8 * settings.argon2_parallelism:
+        raise ConfigError("BLOGSVC_ARGON2_MEMORY_KIB must be at least 8 x BLOGSVC_ARGON2_PARALLELISM")
+    if settings.pool_min > settings.pool_max:
+        raise ConfigError(
+            f"BLOGSVC_POOL_MIN ({settings.pool_min}) must not exceed BLOGSVC_POOL_MAX ({settings.pool_max})"
+        )
+    return settings

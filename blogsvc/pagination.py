@@ -1,0 +1,115 @@
+"""Paging: the query parameters every list route takes, keyset cursors, and the page envelope."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import struct
+from collections.abc import Callable, Sequence
+from typing import Annotated, Generic, Literal, TypeVar
+
+import msgspec
+from litestar.params import Parameter
+
+from blogsvc.errors import BadRequest
+
+T = TypeVar("T")
+MAX_ID = 2**63 - 1
+MAX_OFFSET = 1_000_000
+Order = Literal["asc", "desc"]
+
+# A cursor is a format byte and the last id of the page, then an HMAC over both and the
+# listing it belongs to (route, filters, order): a damaged, forged or misapplied one is a 400.
+_CURSOR = struct.Struct(">BQ")
+_CURSOR_FORMAT = 1
+_TAG_BYTES = 16
+
+
+class Page(msgspec.Struct, Generic[T]):
+    data: list[T]
+    limit: int
+    offset: int
+    next_cursor: str | None
+
+
+class PageQuery(msgspec.Struct, frozen=True):
+    limit: int
+    offset: int
+    cursor: str | None
+    order: Order
+
+
+def page_query(
+    limit: Annotated[int, Parameter(ge=1, le=100, description="Rows per page.")] = 20,
+    offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET, description="Rows to skip; not with cursor.")] = 0,
+    cursor: Annotated[
+        str | None,
+        Parameter(min_length=1, max_length=64, description="The next_cursor of the previous page."),
+    ] = None,
+    order: Annotated[Order, Parameter(description="By id, ascending or descending.")] = "asc",
+) -> PageQuery:
+    """The paging parameters every list route takes (a Litestar dependency)."""
+    return PageQuery(limit, offset, cursor, order)
+
+
+class Cursors:
+    """Issues and checks keyset cursors with the service's secret."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def _tag(self, payload: bytes, listing: str) -> bytes:
+        return hmac.new(self._secret, payload + listing.encode(), hashlib.sha256).digest()[:_TAG_BYTES]
+
+    def encode(self, last_id: int, listing: str) -> str:
+        payload = _CURSOR.pack(_CURSOR_FORMAT, last_id)
+        return base64.urlsafe_b64encode(payload + self._tag(payload, listing)).decode().rstrip("=")
+
+    def decode(self, cursor: str, listing: str) -> int:
+        """The last id of the previous page; BadRequest unless we issued this cursor for this listing."""
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        except (binascii.Error, ValueError):
+            raw = b""
+        payload, tag = raw[: _CURSOR.size], raw[_CURSOR.size :]
+        if len(raw) != _CURSOR.size + _TAG_BYTES or not hmac.compare_digest(tag, self._tag(payload, listing)):
+            raise BadRequest("cursor is malformed, tampered with, or from another listing or order")
+        return int(_CURSOR.unpack(payload)[1])
+
+    def window(self, query: PageQuery, listing: str) -> PageWindow:
+        """The rows a page covers; `listing` names the route and its filters."""
+        listing = f"{listing}|{query.order}"
+        if query.cursor is None:
+            return PageWindow(self, listing, query, after=0, before=MAX_ID)
+        if query.offset:
+            raise BadRequest("cursor and a non-zero offset cannot be combined")
+        last_id = self.decode(query.cursor, listing)
+        if query.order == "asc":
+            return PageWindow(self, listing, query, after=last_id, before=MAX_ID)
+        return PageWindow(self, listing, query, after=0, before=last_id)
+
+
+class PageWindow:
+    """Ids strictly between `after` and `before`, in `order`, skipping `offset`: one page's query."""
+
+    def __init__(self, cursors: Cursors, listing: str, query: PageQuery, after: int, before: int) -> None:
+        self._cursors = cursors
+        self._listing = listing
+        self.limit = query.limit
+        self.offset = query.offset
+        self.order = query.order
+        self.after = after
+        self.before = before
+
+    def params(self) -> dict[str, int]:
+        # One row more than the page tells whether another page follows.
+        return {"after": self.after, "before": self.before, "offset": self.offset, "fetch": self.limit + 1}
+
+    def page(self, rows: Sequence[T], id_of: Callable[[T], int]) -> Page[T]:
+        """The envelope for the rows the query found (up to limit + 1)."""
+        items = list(rows[: self.limit])
+        more = len(rows) > self.limit
+        cursor = self._cursors.encode(id_of(items[-1]), self._listing) if more else None
+        return Page(data=items, limit=self.limit, offset=self.offset, next_cursor=cursor)

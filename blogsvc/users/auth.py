@@ -1,0 +1,28 @@
+"""Password verification: the same cost whether or not the email has a user, and re-hashing
+of hashes made with outdated argon2 parameters."""
+
+from __future__ import annotations
+
+from blogsvc.db import Executor
+from blogsvc.errors import Unauthorized
+from blogsvc.passwords import PasswordHasher
+from blogsvc.users import repository as users
+from blogsvc.users.schemas import User
+
+
+async def verify(db: Executor, hasher: PasswordHasher, email: str, password: str) -> User:
+    """The user these credentials belong to; Unauthorized alike for every way they can fail."""
+    found = await users.credentials(db, email)
+    if found is None:
+        await hasher.verify_nothing(password)
+        raise _rejected()
+    user_id, password_hash, is_active = found
+    if not await hasher.verify(password_hash, password) or not is_active:
+        raise _rejected()
+    if hasher.needs_rehash(password_hash):
+        await users.replace_hash(db, user_id, password_hash, await hasher.hash(password))
+    return (await users.get(db, user_id)).item
+
+
+def _rejected() -> Unauthorized:
+    return Unauthorized("Wrong email or password, or the user is not active.")

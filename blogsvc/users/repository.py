@@ -1,0 +1,123 @@
+"""Users in the database: runs the named queries of sql/users.sql and raises domain errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from blogsvc.conditional import Versioned
+from blogsvc.db import Executor, Row, load_queries
+from blogsvc.errors import Conflict, DuplicateKey, NotFound, PreconditionFailed
+from blogsvc.pagination import Page, PageWindow
+from blogsvc.users.schemas import User
+
+_sql = load_queries("users")
+_INSERT = _sql.take("insert_user")
+_GET = _sql.take("get_user")
+_GET_VERSION = _sql.take("get_user_version")
+_LIST = {"asc": _sql.take("list_users_asc"), "desc": _sql.take("list_users_desc")}
+_LIST_BY_EMAIL = _sql.take("list_users_by_email")
+_GET_CREDENTIALS = _sql.take("get_credentials")
+_UPDATE = _sql.take("update_user")
+_REHASH = _sql.take("rehash_password")
+_SOFT_DELETE = _sql.take("soft_delete_user")
+_RESTORE = _sql.take("restore_user")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _user(row: Row) -> User:
+    return User(
+        id=row[0],
+        email=row[1],
+        first_name=row[2],
+        last_name=row[3],
+        city=row[4],
+        is_active=bool(row[5]),
+        created_at=row[6],
+        updated_at=row[7],
+    )
+
+
+def _email_taken(email: str) -> Conflict:
+    return Conflict(f"A live user already has the email {email!r}.")
+
+
+async def create(db: Executor, *, email: str, password_hash: str, fields: dict[str, Any]) -> Versioned[User]:
+    try:
+        user_id = await db.insert(
+            _INSERT, {"email": email, "password_hash": password_hash, "now": _now(), **fields}
+        )
+    except DuplicateKey:
+        raise _email_taken(email) from None
+    return await get(db, user_id)
+
+
+async def get(db: Executor, user_id: int) -> Versioned[User]:
+    row = await db.one(_GET, {"id": user_id})
+    if row is None:
+        raise NotFound(f"No user with id {user_id}.")
+    return Versioned(_user(row), row[8])
+
+
+async def page(db: Executor, window: PageWindow, email: str | None = None) -> Page[User]:
+    if email is None:
+        rows = await db.all(_LIST[window.order], window.params())
+    else:
+        rows = await db.all(_LIST_BY_EMAIL, {"email": email, **window.params()})
+    return window.page([_user(row) for row in rows], lambda user: user.id)
+
+
+async def update(db: Executor, user_id: int, changes: dict[str, Any], if_match: str | None) -> Versioned[User]:
+    """Apply `changes` (column -> value; absent columns stay) if the If-Match versions allow."""
+    params = dict.fromkeys(("email", "first_name", "last_name", "city", "is_active", "password_hash"))
+    params.update(changes, id=user_id, if_match=if_match, now=_now())
+    try:
+        changed = await db.execute(_UPDATE, params)
+    except DuplicateKey:
+        raise _email_taken(changes["email"]) from None
+    if not changed:
+        await _absent_or_stale(db, user_id)
+    return await get(db, user_id)
+
+
+async def check_precondition(db: Executor, user_id: int, if_match: str | None) -> Versioned[User]:
+    """The user, if it is live and If-Match allows a write (for a write that changes nothing)."""
+    current = await get(db, user_id)
+    if if_match is not None and str(current.version) not in if_match.split(","):
+        raise PreconditionFailed("If-Match does not name the user's current ETag.")
+    return current
+
+
+async def delete(db: Executor, user_id: int, if_match: str | None) -> None:
+    if not await db.execute(_SOFT_DELETE, {"id": user_id, "if_match": if_match, "now": _now()}):
+        await _absent_or_stale(db, user_id)
+
+
+async def restore(db: Executor, user_id: int) -> Versioned[User]:
+    try:
+        restored = await db.execute(_RESTORE, {"id": user_id, "now": _now()})
+    except DuplicateKey:
+        raise Conflict(f"Another live user has taken user {user_id}'s email meanwhile.") from None
+    if not restored:
+        raise NotFound(f"No deleted user with id {user_id}.")
+    return await get(db, user_id)
+
+
+async def credentials(db: Executor, email: str) -> tuple[int, str, bool] | None:
+    """(id, password_hash, is_active) of the live user with this email, if any."""
+    row = await db.one(_GET_CREDENTIALS, {"email": email})
+    return None if row is None else (row[0], row[1], bool(row[2]))
+
+
+async def replace_hash(db: Executor, user_id: int, old_hash: str, new_hash: str) -> None:
+    await db.execute(_REHASH, {"id": user_id, "old_hash": old_hash, "new_hash": new_hash})
+
+
+async def _absent_or_stale(db: Executor, user_id: int) -> None:
+    """A guarded write changed nothing: say why."""
+    if await db.value(_GET_VERSION, {"id": user_id}) is None:
+        raise NotFound(f"No user with id {user_id}.")
+    raise PreconditionFailed("If-Match does not name the user's current ETag.")

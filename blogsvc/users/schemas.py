@@ -1,0 +1,78 @@
+"""Users as requests send them and as responses show them (never the password or its hash)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import email_validator
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from blogsvc.schemas import Id, Timestamp
+
+Email = Annotated[str, Meta(min_length=3, max_length=254, extra_json_schema={"format": "email"})]
+Password = Annotated[str, Meta(min_length=8, max_length=256)]
+Name = Annotated[str, Meta(max_length=100)]
+
+
+def normalized_email(address: str) -> str:
+    """The address with its domain normalised; ValueError (a 400 naming `email`) if it is not one."""
+    try:
+        return email_validator.validate_email(address, check_deliverability=False).normalized
+    except email_validator.EmailNotValidError as exc:
+        raise ValueError(f"Invalid value for field `email`: {exc}") from None
+
+
+class UserCreate(Struct, kw_only=True, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+    first_name: Name = ""
+    last_name: Name = ""
+    city: Name = ""
+    is_active: bool = True
+
+    def __post_init__(self) -> None:
+        self.email = normalized_email(self.email)
+
+
+class UserReplace(Struct, kw_only=True, forbid_unknown_fields=True):
+    """PUT: the whole user but the password."""
+
+    email: Email
+    first_name: Name
+    last_name: Name
+    city: Name
+    is_active: bool
+
+    def __post_init__(self) -> None:
+        self.email = normalized_email(self.email)
+
+
+class UserPatch(Struct, kw_only=True, forbid_unknown_fields=True):
+    """PATCH: fields left out stay as they are; none may be null."""
+
+    email: Email | UnsetType = UNSET
+    first_name: Name | UnsetType = UNSET
+    last_name: Name | UnsetType = UNSET
+    city: Name | UnsetType = UNSET
+    is_active: bool | UnsetType = UNSET
+    password: Password | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        if self.email is not UNSET:
+            self.email = normalized_email(self.email)
+
+
+class Credentials(Struct, kw_only=True, forbid_unknown_fields=True):
+    email: Annotated[str, Meta(min_length=1, max_length=254)]
+    password: Annotated[str, Meta(min_length=1, max_length=256)]
+
+
+class User(Struct, kw_only=True):
+    id: Id
+    email: str
+    first_name: str
+    last_name: str
+    city: str
+    is_active: bool
+    created_at: Timestamp
+    updated_at: Timestamp | None

@@ -1,0 +1,85 @@
+-- Named queries for users. Every read and write of a live user says `deleted_at IS NULL`.
+-- Times come back formatted by the server as RFC 3339 UTC strings with microseconds,
+-- ready to encode; `%%` is a literal `%` because parameters are bound with `%(name)s`.
+-- The columns of a user are, in order: id, email, first_name, last_name, city, is_active,
+-- created_at, updated_at, version.
+
+-- name: insert_user<!
+INSERT INTO users (email, password_hash, first_name, last_name, city, is_active, created_at)
+VALUES (%(email)s, %(password_hash)s, %(first_name)s, %(last_name)s, %(city)s, %(is_active)s, %(now)s);
+
+-- name: get_user^
+SELECT id, email, first_name, last_name, city, is_active,
+       DATE_FORMAT(created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       DATE_FORMAT(updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       version
+  FROM users
+ WHERE id = %(id)s AND deleted_at IS NULL;
+
+-- name: get_user_version$
+SELECT version FROM users WHERE id = %(id)s AND deleted_at IS NULL;
+
+-- name: list_users_asc
+-- A page of live users by ascending id, after the keyset bound, skipping `offset` rows.
+SELECT id, email, first_name, last_name, city, is_active,
+       DATE_FORMAT(created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       DATE_FORMAT(updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       version
+  FROM users
+ WHERE deleted_at IS NULL AND id > %(after)s AND id < %(before)s
+ ORDER BY id
+ LIMIT %(offset)s, %(fetch)s;
+
+-- name: list_users_desc
+SELECT id, email, first_name, last_name, city, is_active,
+       DATE_FORMAT(created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       DATE_FORMAT(updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       version
+  FROM users
+ WHERE deleted_at IS NULL AND id > %(after)s AND id < %(before)s
+ ORDER BY id DESC
+ LIMIT %(offset)s, %(fetch)s;
+
+-- name: list_users_by_email
+-- Email is unique among live users, so this is one row at most; order does not matter.
+SELECT id, email, first_name, last_name, city, is_active,
+       DATE_FORMAT(created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       DATE_FORMAT(updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       version
+  FROM users
+ WHERE live_email = LOWER(%(email)s) AND id > %(after)s AND id < %(before)s
+ LIMIT %(offset)s, %(fetch)s;
+
+-- name: get_credentials^
+-- What /auth/verify needs of a live user: id, password_hash, is_active.
+SELECT id, password_hash, is_active FROM users WHERE live_email = LOWER(%(email)s);
+
+-- name: update_user!
+-- Sets the fields given (NULL leaves one as it is) if the user is live and, when the caller
+-- sent If-Match, its version is one of those listed. 0 rows: absent, deleted, or stale.
+UPDATE users
+   SET email         = COALESCE(%(email)s, email),
+       first_name    = COALESCE(%(first_name)s, first_name),
+       last_name     = COALESCE(%(last_name)s, last_name),
+       city          = COALESCE(%(city)s, city),
+       is_active     = COALESCE(%(is_active)s, is_active),
+       password_hash = COALESCE(%(password_hash)s, password_hash),
+       version       = version + 1,
+       updated_at    = %(now)s
+ WHERE id = %(id)s AND deleted_at IS NULL
+   AND (%(if_match)s IS NULL OR FIND_IN_SET(version, %(if_match)s));
+
+-- name: rehash_password!
+-- The hash is not part of the representation, so the version stays.
+UPDATE users SET password_hash = %(new_hash)s
+ WHERE id = %(id)s AND password_hash = %(old_hash)s AND deleted_at IS NULL;
+
+-- name: soft_delete_user!
+UPDATE users SET deleted_at = %(now)s, version = version + 1
+ WHERE id = %(id)s AND deleted_at IS NULL
+   AND (%(if_match)s IS NULL OR FIND_IN_SET(version, %(if_match)s));
+
+-- name: restore_user!
+-- Fails with a duplicate key when a live user has taken the email meanwhile.
+UPDATE users SET deleted_at = NULL, version = version + 1, updated_at = %(now)s
+ WHERE id = %(id)s AND deleted_at IS NOT NULL;
