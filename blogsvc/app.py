@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
-from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from litestar import Litestar
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 
 from blogsvc import __version__, service
 from blogsvc.config import Settings, from_env
 from blogsvc.db import Database
+from blogsvc.deps import PROVIDERS
 from blogsvc.errors import problem_details_config
-from blogsvc.pagination import Cursors, PageQuery, page_query
+from blogsvc.pagination import Cursors, PageQuery
 from blogsvc.passwords import PasswordHasher
 from blogsvc.users.controller import UserController, verify_password
 
-log = logging.getLogger("blogsvc")
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 
 def create_app(settings: Settings) -> Litestar:
-    # Without a configured secret, cursors are signed with one that lives as long as this app.
-    cursors = Cursors(settings.cursor_secret.encode() or secrets.token_bytes(32))
-
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         hasher = PasswordHasher(settings)
@@ -40,17 +37,8 @@ def create_app(settings: Settings) -> Litestar:
             await app.state.db.close()
             hasher.close()
 
-    def database(state: State) -> Database:
-        db: Database = state.db
-        return db
-
-    def password_hasher(state: State) -> PasswordHasher:
-        hasher: PasswordHasher = state.hasher
-        return hasher
-
-    def cursor_codec() -> Cursors:
-        return cursors
-
+    # Without a configured secret, cursors are signed with one that lives as long as this app.
+    cursors = Cursors(settings.cursor_secret.encode() or secrets.token_bytes(32))
     return Litestar(
         route_handlers=[
             service.service_info,
@@ -60,12 +48,8 @@ def create_app(settings: Settings) -> Litestar:
             UserController,
             verify_password,
         ],
-        dependencies={
-            "db": Provide(database, sync_to_thread=False),
-            "hasher": Provide(password_hasher, sync_to_thread=False),
-            "cursors": Provide(cursor_codec, sync_to_thread=False),
-            "page": Provide(page_query, sync_to_thread=False),
-        },
+        dependencies=PROVIDERS,
+        state=State({"cursors": cursors}),
         lifespan=[lifespan],
         plugins=[ProblemDetailsPlugin(problem_details_config())],
         openapi_config=OpenAPIConfig(

@@ -7,12 +7,15 @@ import logging
 import os
 import secrets
 import sys
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from blogsvc import __version__, migrate
 from blogsvc.config import ConfigError, Settings, from_env
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def _parser(settings: Settings) -> argparse.ArgumentParser:

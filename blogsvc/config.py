@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 import msgspec
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
 DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/blogsvc"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")

@@ -9,13 +9,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiomysql
 import pymysql
 
-from blogsvc.config import Settings
 from blogsvc.errors import ServiceUnavailable, from_mysql_error
+
+if TYPE_CHECKING:
+    from blogsvc.config import Settings
 
 log = logging.getLogger("blogsvc.db")
 

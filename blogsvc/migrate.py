@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pymysql
 import yoyo
-from yoyo.backends import DatabaseBackend
 
-from blogsvc.config import DatabaseURL
 from blogsvc.db import resource_dir
+
+if TYPE_CHECKING:
+    from yoyo.backends import DatabaseBackend
+
+    from blogsvc.config import DatabaseURL
 
 # Replicas starting together wait for each other's migration run this long (yoyo's lock table).
 LOCK_TIMEOUT_SECONDS = 300

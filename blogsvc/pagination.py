@@ -7,13 +7,15 @@ import binascii
 import hashlib
 import hmac
 import struct
-from collections.abc import Callable, Sequence
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Generic, Literal, TypeVar
 
 import msgspec
 from litestar.params import Parameter
 
 from blogsvc.errors import BadRequest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 T = TypeVar("T")
 MAX_ID = 2**63 - 1

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import secrets
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from blogsvc.config import Settings
+if TYPE_CHECKING:
+    from blogsvc.config import Settings
 
 
 class PasswordHasher:

@@ -3,11 +3,15 @@ of hashes made with outdated argon2 parameters."""
 
 from __future__ import annotations
 
-from blogsvc.db import Executor
+from typing import TYPE_CHECKING
+
 from blogsvc.errors import Unauthorized
-from blogsvc.passwords import PasswordHasher
 from blogsvc.users import repository as users
-from blogsvc.users.schemas import User
+
+if TYPE_CHECKING:
+    from blogsvc.db import Executor
+    from blogsvc.passwords import PasswordHasher
+    from blogsvc.users.schemas import User
 
 
 async def verify(db: Executor, hasher: PasswordHasher, email: str, password: str) -> User:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from blogsvc.conditional import Versioned
 from blogsvc.db import Executor, Row, load_queries
 from blogsvc.errors import Conflict, DuplicateKey, NotFound, PreconditionFailed
-from blogsvc.pagination import Page, PageWindow
 from blogsvc.users.schemas import User
+
+if TYPE_CHECKING:
+    from blogsvc.pagination import Page, PageWindow
 
 _sql = load_queries("users")
 _INSERT = _sql.take("insert_user")
@@ -47,9 +49,7 @@ def _email_taken(email: str) -> Conflict:
 
 async def create(db: Executor, *, email: str, password_hash: str, fields: dict[str, Any]) -> Versioned[User]:
     try:
-        user_id = await db.insert(
-            _INSERT, {"email": email, "password_hash": password_hash, "now": _now(), **fields}
-        )
+        user_id = await db.insert(_INSERT, {"email": email, "password_hash": password_hash, "now": _now(), **fields})
     except DuplicateKey:
         raise _email_taken(email) from None
     return await get(db, user_id)

@@ -1,0 +1,39 @@
+"""Every named query parses, names are unique, every name is used by the code and every used name exists."""
+
+from __future__ import annotations
+
+import pytest
+
+import blogsvc.app  # noqa: F401  (imports every repository, which take() their queries)
+from blogsvc.db import loaded_query_files, parse_queries, resource_dir
+
+
+def test_every_sql_file_is_loaded_and_every_query_used() -> None:
+    loaded = {f.path.name: f for f in loaded_query_files()}
+    on_disk = {p.name for p in resource_dir("sql").glob("*.sql")}
+    assert on_disk and set(loaded) == on_disk
+    for query_file in loaded.values():
+        assert query_file.unused() == [], f"{query_file.path.name} has queries no code takes"
+
+
+def test_query_grammar() -> None:
+    text = "-- header comment\n-- name: get_one^\n-- doc\nSELECT 1;\n\n-- name: write!\nUPDATE t SET a = 1;\n"
+    queries = parse_queries(text)
+    assert {name: (q.kind, q.sql) for name, q in queries.items()} == {
+        "get_one": ("one", "SELECT 1"),
+        "write": ("execute", "UPDATE t SET a = 1"),
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT 1;\n-- name: late^\nSELECT 2;",  # SQL before the first name
+        "-- name: twice^\nSELECT 1;\n-- name: twice^\nSELECT 2;",  # duplicate name
+        "-- name: Bad-Name^\nSELECT 1;",  # not an identifier
+        "-- name: empty!\n-- only a comment\n",  # no SQL
+    ],
+)
+def test_bad_query_files_are_rejected(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_queries(text)
