@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 
 from blogsvc import __version__, service
+from blogsvc.articles.controller import ArticleController, AuthorArticlesController
 from blogsvc.config import Settings, from_env
 from blogsvc.db import Database
 from blogsvc.deps import PROVIDERS
@@ -47,6 +48,8 @@ def create_app(settings: Settings) -> Litestar:
             service.redoc,
             UserController,
             verify_password,
+            ArticleController,
+            AuthorArticlesController,
         ],
         dependencies=PROVIDERS,
         state=State({"cursors": cursors}),

@@ -8,6 +8,7 @@ import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,6 +24,11 @@ log = logging.getLogger("blogsvc.db")
 
 Row = tuple[Any, ...]
 Params = Mapping[str, Any]
+
+
+def utc_now() -> datetime:
+    """Now, as the naive UTC datetime the DATETIME(6) columns hold (sessions run in UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def resource_dir(name: str) -> Path:

@@ -80,6 +80,7 @@ UPDATE users SET deleted_at = %(now)s, version = version + 1
    AND (%(if_match)s IS NULL OR FIND_IN_SET(version, %(if_match)s));
 
 -- name: restore_user!
--- Fails with a duplicate key when a live user has taken the email meanwhile.
-UPDATE users SET deleted_at = NULL, version = version + 1, updated_at = %(now)s
+-- Fails with a duplicate key when a live user has taken the email meanwhile. A restore is
+-- not an edit: updated_at stays, the version (ETag) changes.
+UPDATE users SET deleted_at = NULL, version = version + 1
  WHERE id = %(id)s AND deleted_at IS NOT NULL;

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from blogsvc.conditional import Versioned
-from blogsvc.db import Executor, Row, load_queries
-from blogsvc.errors import Conflict, DuplicateKey, NotFound, PreconditionFailed
-from blogsvc.users.schemas import User
+from blogsvc.articles import repository as articles
+from blogsvc.conditional import Versioned, explain_unchanged, require_match
+from blogsvc.db import load_queries, utc_now
+from blogsvc.errors import Conflict, DuplicateKey, NotFound
+from blogsvc.users.schemas import User, UserCreate
 
 if TYPE_CHECKING:
+    from blogsvc.db import Database, Executor, Row
     from blogsvc.pagination import Page, PageWindow
 
 _sql = load_queries("users")
@@ -24,10 +25,6 @@ _UPDATE = _sql.take("update_user")
 _REHASH = _sql.take("rehash_password")
 _SOFT_DELETE = _sql.take("soft_delete_user")
 _RESTORE = _sql.take("restore_user")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _user(row: Row) -> User:
@@ -47,11 +44,20 @@ def _email_taken(email: str) -> Conflict:
     return Conflict(f"A live user already has the email {email!r}.")
 
 
-async def create(db: Executor, *, email: str, password_hash: str, fields: dict[str, Any]) -> Versioned[User]:
+async def create(db: Executor, data: UserCreate, password_hash: str) -> Versioned[User]:
+    params = {
+        "email": data.email,
+        "password_hash": password_hash,
+        "first_name": data.first_name,
+        "last_name": data.last_name,
+        "city": data.city,
+        "is_active": data.is_active,
+        "now": utc_now(),
+    }
     try:
-        user_id = await db.insert(_INSERT, {"email": email, "password_hash": password_hash, "now": _now(), **fields})
+        user_id = await db.insert(_INSERT, params)
     except DuplicateKey:
-        raise _email_taken(email) from None
+        raise _email_taken(data.email) from None
     return await get(db, user_id)
 
 
@@ -71,38 +77,39 @@ async def page(db: Executor, window: PageWindow, email: str | None = None) -> Pa
 
 
 async def update(db: Executor, user_id: int, changes: dict[str, Any], if_match: str | None) -> Versioned[User]:
-    """Apply `changes` (column -> value; absent columns stay) if the If-Match versions allow."""
+    """Apply `changes` (column -> value; columns left out stay) if If-Match allows."""
+    if not changes:
+        return require_match(await get(db, user_id), if_match, "user")
     params = dict.fromkeys(("email", "first_name", "last_name", "city", "is_active", "password_hash"))
-    params.update(changes, id=user_id, if_match=if_match, now=_now())
+    params.update(changes, id=user_id, if_match=if_match, now=utc_now())
     try:
         changed = await db.execute(_UPDATE, params)
     except DuplicateKey:
         raise _email_taken(changes["email"]) from None
     if not changed:
-        await _absent_or_stale(db, user_id)
+        await explain_unchanged(db, _GET_VERSION, "user", user_id)
     return await get(db, user_id)
 
 
-async def check_precondition(db: Executor, user_id: int, if_match: str | None) -> Versioned[User]:
-    """The user, if it is live and If-Match allows a write (for a write that changes nothing)."""
-    current = await get(db, user_id)
-    if if_match is not None and str(current.version) not in if_match.split(","):
-        raise PreconditionFailed("If-Match does not name the user's current ETag.")
-    return current
+async def delete(db: Database, user_id: int, if_match: str | None) -> None:
+    """Soft-delete the user and, in the same transaction, its live articles."""
+    now = utc_now()
+    async with db.transaction() as tx:
+        if not await tx.execute(_SOFT_DELETE, {"id": user_id, "if_match": if_match, "now": now}):
+            await explain_unchanged(tx, _GET_VERSION, "user", user_id)
+        await articles.delete_by_author(tx, user_id, now)
 
 
-async def delete(db: Executor, user_id: int, if_match: str | None) -> None:
-    if not await db.execute(_SOFT_DELETE, {"id": user_id, "if_match": if_match, "now": _now()}):
-        await _absent_or_stale(db, user_id)
-
-
-async def restore(db: Executor, user_id: int) -> Versioned[User]:
-    try:
-        restored = await db.execute(_RESTORE, {"id": user_id, "now": _now()})
-    except DuplicateKey:
-        raise Conflict(f"Another live user has taken user {user_id}'s email meanwhile.") from None
-    if not restored:
-        raise NotFound(f"No deleted user with id {user_id}.")
+async def restore(db: Database, user_id: int) -> Versioned[User]:
+    """Bring back a deleted user and exactly the articles deleted with it, in one transaction."""
+    async with db.transaction() as tx:
+        try:
+            restored = await tx.execute(_RESTORE, {"id": user_id})
+        except DuplicateKey:
+            raise Conflict(f"Another live user has taken user {user_id}'s email meanwhile.") from None
+        if not restored:
+            raise NotFound(f"No deleted user with id {user_id}.")
+        await articles.restore_by_author(tx, user_id)
     return await get(db, user_id)
 
 
@@ -114,10 +121,3 @@ async def credentials(db: Executor, email: str) -> tuple[int, str, bool] | None:
 
 async def replace_hash(db: Executor, user_id: int, old_hash: str, new_hash: str) -> None:
     await db.execute(_REHASH, {"id": user_id, "old_hash": old_hash, "new_hash": new_hash})
-
-
-async def _absent_or_stale(db: Executor, user_id: int) -> None:
-    """A guarded write changed nothing: say why."""
-    if await db.value(_GET_VERSION, {"id": user_id}) is None:
-        raise NotFound(f"No user with id {user_id}.")
-    raise PreconditionFailed("If-Match does not name the user's current ETag.")

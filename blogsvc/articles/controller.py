@@ -1,0 +1,91 @@
+"""HTTP routes for articles: parse, call the repository, answer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.datastructures import ResponseHeader
+from litestar.params import JSONBody, Parameter
+
+from blogsvc.articles import repository as articles
+from blogsvc.articles.schemas import Article, ArticleCreate, ArticlePatch
+from blogsvc.conditional import (
+    ETAG_HEADER,
+    NOT_MODIFIED,
+    IfMatch,
+    IfNoneMatch,
+    if_match_versions,
+    tagged,
+    tagged_or_not_modified,
+)
+from blogsvc.deps import DB, CursorCodec, PageParams
+from blogsvc.pagination import MAX_ID, Page
+from blogsvc.schemas import problem_responses
+
+ArticleId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The article's id.")]
+AuthorId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The author's user id.")]
+AuthorFilter = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Only this user's articles.")]
+LOCATION = ResponseHeader(name="Location", description="The new article's URL.", documentation_only=True)
+
+
+class AuthorArticlesController(Controller):
+    path = "/users/{user_id:int}/articles"
+    tags = ["articles"]
+
+    @post("/", status_code=201, response_headers=[LOCATION, ETAG_HEADER], responses=problem_responses(400, 404))
+    async def create_article(self, db: DB, user_id: AuthorId, data: JSONBody[ArticleCreate]) -> Response[Article]:
+        """Write an article as this user."""
+        created = await articles.create(db, user_id, data)
+        return tagged(created, 201, Location=f"/articles/{created.item.id}")
+
+    @get("/", responses=problem_responses(400, 404))
+    async def list_author_articles(
+        self, db: DB, cursors: CursorCodec, page: PageParams, user_id: AuthorId
+    ) -> Page[Article]:
+        """A live user's live articles by id, a page at a time."""
+        return await articles.author_page(db, cursors.window(page, f"users/{user_id}/articles"), user_id)
+
+
+class ArticleController(Controller):
+    path = "/articles"
+    tags = ["articles"]
+
+    @get("/", responses=problem_responses(400))
+    async def list_articles(
+        self, db: DB, cursors: CursorCodec, page: PageParams, author_id: AuthorFilter = None
+    ) -> Page[Article]:
+        """Live articles by id, a page at a time."""
+        listing = "articles" if author_id is None else f"articles?author_id={author_id}"
+        return await articles.page(db, cursors.window(page, listing), author_id)
+
+    @get(
+        "/{article_id:int}",
+        response_headers=[ETAG_HEADER],
+        responses={304: NOT_MODIFIED, **problem_responses(400, 404)},
+    )
+    async def get_article(self, db: DB, article_id: ArticleId, if_none_match: IfNoneMatch = None) -> Response[Any]:
+        """One live article, with its ETag."""
+        return tagged_or_not_modified(await articles.get(db, article_id), if_none_match)
+
+    @patch("/{article_id:int}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 412))
+    async def patch_article(
+        self, db: DB, article_id: ArticleId, data: JSONBody[ArticlePatch], if_match: IfMatch = None
+    ) -> Response[Article]:
+        """Change the title and/or body; answers with the whole updated article."""
+        return tagged(await articles.update(db, article_id, data, if_match_versions(if_match)))
+
+    @delete("/{article_id:int}", status_code=204, responses=problem_responses(400, 404, 412))
+    async def delete_article(self, db: DB, article_id: ArticleId, if_match: IfMatch = None) -> None:
+        """Soft-delete an article."""
+        await articles.delete(db, article_id, if_match_versions(if_match))
+
+    @post(
+        "/{article_id:int}/restore",
+        status_code=200,
+        response_headers=[ETAG_HEADER],
+        responses=problem_responses(400, 404, 409),
+    )
+    async def restore_article(self, db: DB, article_id: ArticleId) -> Response[Article]:
+        """Bring back a deleted article; 409 while its author is deleted."""
+        return tagged(await articles.restore(db, article_id))

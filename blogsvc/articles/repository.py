@@ -1,0 +1,120 @@
+"""Articles in the database: runs the named queries of sql/articles.sql and raises domain errors."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from msgspec import UNSET
+
+from blogsvc.articles.schemas import Article, ArticleCreate, ArticlePatch
+from blogsvc.conditional import Versioned, explain_unchanged, require_match
+from blogsvc.db import load_queries, utc_now
+from blogsvc.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from blogsvc.db import Executor, Row
+    from blogsvc.pagination import Page, PageWindow
+
+_sql = load_queries("articles")
+_INSERT = _sql.take("insert_article")
+_GET = _sql.take("get_article")
+_GET_VERSION = _sql.take("get_article_version")
+_LIVE_AUTHOR = _sql.take("live_author_exists")
+_LIST = {"asc": _sql.take("list_articles_asc"), "desc": _sql.take("list_articles_desc")}
+_LIST_BY_AUTHOR = {"asc": _sql.take("list_author_articles_asc"), "desc": _sql.take("list_author_articles_desc")}
+_UPDATE = _sql.take("update_article")
+_SOFT_DELETE = _sql.take("soft_delete_article")
+_RESTORE = _sql.take("restore_article")
+_DELETED_ARTICLE_AUTHOR_IS_LIVE = _sql.take("deleted_article_author_is_live")
+_DELETE_BY_AUTHOR = _sql.take("delete_author_articles")
+_RESTORE_BY_AUTHOR = _sql.take("restore_author_articles")
+
+
+def _article(row: Row) -> Article:
+    return Article(
+        id=row[0],
+        title=row[1],
+        body=row[2],
+        author_id=row[3],
+        author=row[4],
+        created_at=row[5],
+        updated_at=row[6],
+    )
+
+
+def _no_user(author_id: int) -> NotFound:
+    return NotFound(f"No user with id {author_id}.")
+
+
+async def create(db: Executor, author_id: int, data: ArticleCreate) -> Versioned[Article]:
+    params = {"author_id": author_id, "title": data.title, "body": data.body, "now": utc_now()}
+    article_id = await db.insert(_INSERT, params)
+    if not article_id:
+        raise _no_user(author_id)
+    return await get(db, article_id)
+
+
+async def get(db: Executor, article_id: int) -> Versioned[Article]:
+    row = await db.one(_GET, {"id": article_id})
+    if row is None:
+        raise NotFound(f"No article with id {article_id}.")
+    return Versioned(_article(row), row[7])
+
+
+async def page(db: Executor, window: PageWindow, author_id: int | None = None) -> Page[Article]:
+    if author_id is None:
+        rows = await db.all(_LIST[window.order], window.params())
+    else:
+        rows = await db.all(_LIST_BY_AUTHOR[window.order], {"author_id": author_id, **window.params()})
+    return window.page([_article(row) for row in rows], lambda article: article.id)
+
+
+async def author_page(db: Executor, window: PageWindow, author_id: int) -> Page[Article]:
+    """A page of one live user's articles; NotFound if the user is absent or deleted."""
+    found = await page(db, window, author_id)
+    # A live article implies a live author, so only an empty page needs the check.
+    if not found.data and await db.value(_LIVE_AUTHOR, {"author_id": author_id}) is None:
+        raise _no_user(author_id)
+    return found
+
+
+async def update(db: Executor, article_id: int, patch: ArticlePatch, if_match: str | None) -> Versioned[Article]:
+    if patch.title is UNSET and patch.body is UNSET:
+        return require_match(await get(db, article_id), if_match, "article")
+    params = {
+        "id": article_id,
+        "title": None if patch.title is UNSET else patch.title,
+        "set_body": patch.body is not UNSET,
+        "body": None if patch.body is UNSET else patch.body,
+        "if_match": if_match,
+        "now": utc_now(),
+    }
+    if not await db.execute(_UPDATE, params):
+        await explain_unchanged(db, _GET_VERSION, "article", article_id)
+    return await get(db, article_id)
+
+
+async def delete(db: Executor, article_id: int, if_match: str | None) -> None:
+    if not await db.execute(_SOFT_DELETE, {"id": article_id, "if_match": if_match, "now": utc_now()}):
+        await explain_unchanged(db, _GET_VERSION, "article", article_id)
+
+
+async def restore(db: Executor, article_id: int) -> Versioned[Article]:
+    if not await db.execute(_RESTORE, {"id": article_id}):
+        author_is_live = await db.value(_DELETED_ARTICLE_AUTHOR_IS_LIVE, {"id": article_id})
+        if author_is_live is None:
+            raise NotFound(f"No deleted article with id {article_id}.")
+        raise Conflict(f"Article {article_id}'s author is deleted; restore the author first.")
+    return await get(db, article_id)
+
+
+async def delete_by_author(tx: Executor, author_id: int, now: datetime) -> None:
+    """Soft-delete an author's live articles, marked as deleted with the author (run inside its transaction)."""
+    await tx.execute(_DELETE_BY_AUTHOR, {"author_id": author_id, "now": now})
+
+
+async def restore_by_author(tx: Executor, author_id: int) -> None:
+    """Bring back exactly the articles deleted with the author (run inside its transaction)."""
+    await tx.execute(_RESTORE_BY_AUTHOR, {"author_id": author_id})

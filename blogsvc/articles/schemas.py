@@ -1,0 +1,34 @@
+"""Articles as requests send them and as responses show them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from blogsvc.schemas import Id, Timestamp
+
+Title = Annotated[str, Meta(min_length=1, max_length=200)]
+Body = Annotated[str, Meta(max_length=100_000)]
+
+
+class ArticleCreate(Struct, kw_only=True, forbid_unknown_fields=True):
+    title: Title
+    body: Body | None = None
+
+
+class ArticlePatch(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Fields left out stay as they are; body may be set to null, title may not."""
+
+    title: Title | UnsetType = UNSET
+    body: Body | None | UnsetType = UNSET
+
+
+class Article(Struct, kw_only=True):
+    id: Id
+    title: str
+    body: str | None
+    author_id: Id
+    author: Annotated[str, Meta(description="The author's email.")]
+    created_at: Timestamp
+    updated_at: Timestamp | None

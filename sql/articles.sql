@@ -1,0 +1,115 @@
+-- Named queries for articles. Every read and write of a live article says `deleted_at IS NULL`;
+-- a live article always has a live author (deleting a user deletes its articles, and an article
+-- is restored only while its author is live).
+-- Times come back formatted by the server as RFC 3339 UTC strings with microseconds; `%%` is a
+-- literal `%` because parameters are bound with `%(name)s`.
+-- The columns of an article are, in order: id, title, body, author_id, author (the author's
+-- email), created_at, updated_at, version.
+-- List pages pick their ids from a covering index first (no sort, no table rows read for the
+-- rows skipped), then join only those ids to the rows and authors.
+
+-- name: insert_article<!
+-- Inserts only if the author is live; the new id, or 0 when not. INSERT ... SELECT locks the
+-- author's row, so a concurrent delete of the author cannot miss this article.
+INSERT INTO articles (author_id, title, body, created_at)
+SELECT id, %(title)s, %(body)s, %(now)s FROM users WHERE id = %(author_id)s AND deleted_at IS NULL;
+
+-- name: get_article^
+SELECT a.id, a.title, a.body, a.author_id, u.email,
+       DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       DATE_FORMAT(a.updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       a.version
+  FROM articles a JOIN users u ON u.id = a.author_id
+ WHERE a.id = %(id)s AND a.deleted_at IS NULL;
+
+-- name: get_article_version$
+SELECT version FROM articles WHERE id = %(id)s AND deleted_at IS NULL;
+
+-- name: live_author_exists$
+SELECT 1 FROM users WHERE id = %(author_id)s AND deleted_at IS NULL;
+
+-- name: list_articles_asc
+SELECT a.id, a.title, a.body, a.author_id, u.email,
+       DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       DATE_FORMAT(a.updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       a.version
+  FROM (SELECT id FROM articles
+         WHERE deleted_at IS NULL AND id > %(after)s AND id < %(before)s
+         ORDER BY id LIMIT %(offset)s, %(fetch)s) page
+  JOIN articles a ON a.id = page.id
+  JOIN users u ON u.id = a.author_id
+ ORDER BY a.id;
+
+-- name: list_articles_desc
+SELECT a.id, a.title, a.body, a.author_id, u.email,
+       DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       DATE_FORMAT(a.updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       a.version
+  FROM (SELECT id FROM articles
+         WHERE deleted_at IS NULL AND id > %(after)s AND id < %(before)s
+         ORDER BY id DESC LIMIT %(offset)s, %(fetch)s) page
+  JOIN articles a ON a.id = page.id
+  JOIN users u ON u.id = a.author_id
+ ORDER BY a.id DESC;
+
+-- name: list_author_articles_asc
+SELECT a.id, a.title, a.body, a.author_id, u.email,
+       DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       DATE_FORMAT(a.updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       a.version
+  FROM (SELECT id FROM articles
+         WHERE author_id = %(author_id)s AND deleted_at IS NULL AND id > %(after)s AND id < %(before)s
+         ORDER BY id LIMIT %(offset)s, %(fetch)s) page
+  JOIN articles a ON a.id = page.id
+  JOIN users u ON u.id = a.author_id
+ ORDER BY a.id;
+
+-- name: list_author_articles_desc
+SELECT a.id, a.title, a.body, a.author_id, u.email,
+       DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       DATE_FORMAT(a.updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       a.version
+  FROM (SELECT id FROM articles
+         WHERE author_id = %(author_id)s AND deleted_at IS NULL AND id > %(after)s AND id < %(before)s
+         ORDER BY id DESC LIMIT %(offset)s, %(fetch)s) page
+  JOIN articles a ON a.id = page.id
+  JOIN users u ON u.id = a.author_id
+ ORDER BY a.id DESC;
+
+-- name: update_article!
+-- title NULL leaves it; body is set only when set_body (it may be set to NULL).
+-- 0 rows: absent, deleted, or If-Match stale.
+UPDATE articles
+   SET title      = COALESCE(%(title)s, title),
+       body       = IF(%(set_body)s, %(body)s, body),
+       version    = version + 1,
+       updated_at = %(now)s
+ WHERE id = %(id)s AND deleted_at IS NULL
+   AND (%(if_match)s IS NULL OR FIND_IN_SET(version, %(if_match)s));
+
+-- name: soft_delete_article!
+UPDATE articles SET deleted_at = %(now)s, deleted_with_author = FALSE, version = version + 1
+ WHERE id = %(id)s AND deleted_at IS NULL
+   AND (%(if_match)s IS NULL OR FIND_IN_SET(version, %(if_match)s));
+
+-- name: restore_article!
+-- Only while the author is live; 0 rows: no such deleted article, or its author is deleted.
+UPDATE articles a JOIN users u ON u.id = a.author_id
+   SET a.deleted_at = NULL, a.deleted_with_author = FALSE, a.version = a.version + 1
+ WHERE a.id = %(id)s AND a.deleted_at IS NOT NULL AND u.deleted_at IS NULL;
+
+-- name: deleted_article_author_is_live$
+-- For a failed restore: NULL if there is no such deleted article, else whether its author is live.
+SELECT u.deleted_at IS NULL
+  FROM articles a JOIN users u ON u.id = a.author_id
+ WHERE a.id = %(id)s AND a.deleted_at IS NOT NULL;
+
+-- name: delete_author_articles!
+-- In the transaction that deletes the author.
+UPDATE articles SET deleted_at = %(now)s, deleted_with_author = TRUE, version = version + 1
+ WHERE author_id = %(author_id)s AND deleted_at IS NULL;
+
+-- name: restore_author_articles!
+-- In the transaction that restores the author: exactly the articles deleted with it.
+UPDATE articles SET deleted_at = NULL, deleted_with_author = FALSE, version = version + 1
+ WHERE author_id = %(author_id)s AND deleted_at IS NOT NULL AND deleted_with_author;
