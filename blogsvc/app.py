@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 
+# The largest valid body (an article of 100,000 characters, JSON-escaped) stays well below this.
+MAX_BODY_BYTES = 1024 * 1024
+
+
 def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -54,6 +58,7 @@ def create_app(settings: Settings) -> Litestar:
         dependencies=PROVIDERS,
         state=State({"cursors": cursors}),
         lifespan=[lifespan],
+        request_max_body_size=MAX_BODY_BYTES,
         plugins=[ProblemDetailsPlugin(problem_details_config())],
         openapi_config=OpenAPIConfig(
             title="blogsvc",

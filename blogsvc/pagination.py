@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import hmac
 import struct
-from typing import TYPE_CHECKING, Annotated, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 from litestar.params import Parameter
@@ -30,10 +30,15 @@ _TAG_BYTES = 16
 
 
 class Page(msgspec.Struct, Generic[T]):
+    """The envelope of every list; each resource subclasses it (UserPage, ...) for a readable OpenAPI name."""
+
     data: list[T]
     limit: int
     offset: int
     next_cursor: str | None
+
+
+P = TypeVar("P", bound=Page[Any])
 
 
 class PageQuery(msgspec.Struct, frozen=True):
@@ -109,9 +114,9 @@ class PageWindow:
         # One row more than the page tells whether another page follows.
         return {"after": self.after, "before": self.before, "offset": self.offset, "fetch": self.limit + 1}
 
-    def page(self, rows: Sequence[T], id_of: Callable[[T], int]) -> Page[T]:
-        """The envelope for the rows the query found (up to limit + 1)."""
-        items = list(rows[: self.limit])
-        more = len(rows) > self.limit
-        cursor = self._cursors.encode(id_of(items[-1]), self._listing) if more else None
-        return Page(data=items, limit=self.limit, offset=self.offset, next_cursor=cursor)
+    def page(self, page_type: type[P], items: Sequence[T], id_of: Callable[[T], int]) -> P:
+        """The envelope for the items the query found (up to limit + 1)."""
+        shown = list(items[: self.limit])
+        more = len(items) > self.limit
+        cursor = self._cursors.encode(id_of(shown[-1]), self._listing) if more else None
+        return page_type(data=shown, limit=self.limit, offset=self.offset, next_cursor=cursor)

@@ -30,7 +30,8 @@ class Problem(msgspec.Struct, omit_defaults=True):
 
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for the error statuses a route can answer, each a problem document."""
+    """OpenAPI entries for the error statuses a route can answer, each a problem document.
+    Every caller is a database route, so 503 (database unavailable or busy) is always among them."""
     return {
         status: ResponseSpec(
             data_container=Problem,
@@ -38,5 +39,5 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
             description=HTTPStatus(status).phrase,
             generate_examples=False,
         )
-        for status in statuses
+        for status in (*statuses, 503)
     }

@@ -9,7 +9,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import JSONBody, Parameter
 
 from blogsvc.articles import repository as articles
-from blogsvc.articles.schemas import Article, ArticleCreate, ArticlePatch
+from blogsvc.articles.schemas import Article, ArticleCreate, ArticlePage, ArticlePatch
 from blogsvc.conditional import (
     ETAG_HEADER,
     NOT_MODIFIED,
@@ -20,7 +20,7 @@ from blogsvc.conditional import (
     tagged_or_not_modified,
 )
 from blogsvc.deps import DB, CursorCodec, PageParams
-from blogsvc.pagination import MAX_ID, Page
+from blogsvc.pagination import MAX_ID
 from blogsvc.schemas import problem_responses
 
 ArticleId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The article's id.")]
@@ -42,7 +42,7 @@ class AuthorArticlesController(Controller):
     @get("/", responses=problem_responses(400, 404))
     async def list_author_articles(
         self, db: DB, cursors: CursorCodec, page: PageParams, user_id: AuthorId
-    ) -> Page[Article]:
+    ) -> ArticlePage:
         """A live user's live articles by id, a page at a time."""
         return await articles.author_page(db, cursors.window(page, f"users/{user_id}/articles"), user_id)
 
@@ -54,7 +54,7 @@ class ArticleController(Controller):
     @get("/", responses=problem_responses(400))
     async def list_articles(
         self, db: DB, cursors: CursorCodec, page: PageParams, author_id: AuthorFilter = None
-    ) -> Page[Article]:
+    ) -> ArticlePage:
         """Live articles by id, a page at a time."""
         listing = "articles" if author_id is None else f"articles?author_id={author_id}"
         return await articles.page(db, cursors.window(page, listing), author_id)

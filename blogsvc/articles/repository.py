@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from msgspec import UNSET
 
-from blogsvc.articles.schemas import Article, ArticleCreate, ArticlePatch
+from blogsvc.articles.schemas import Article, ArticleCreate, ArticlePage, ArticlePatch
 from blogsvc.conditional import Versioned, explain_unchanged, require_match
 from blogsvc.db import load_queries, utc_now
 from blogsvc.errors import Conflict, NotFound
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from blogsvc.db import Executor, Row
-    from blogsvc.pagination import Page, PageWindow
+    from blogsvc.pagination import PageWindow
 
 _sql = load_queries("articles")
 _INSERT = _sql.take("insert_article")
@@ -63,15 +63,15 @@ async def get(db: Executor, article_id: int) -> Versioned[Article]:
     return Versioned(_article(row), row[7])
 
 
-async def page(db: Executor, window: PageWindow, author_id: int | None = None) -> Page[Article]:
+async def page(db: Executor, window: PageWindow, author_id: int | None = None) -> ArticlePage:
     if author_id is None:
         rows = await db.all(_LIST[window.order], window.params())
     else:
         rows = await db.all(_LIST_BY_AUTHOR[window.order], {"author_id": author_id, **window.params()})
-    return window.page([_article(row) for row in rows], lambda article: article.id)
+    return window.page(ArticlePage, [_article(row) for row in rows], lambda article: article.id)
 
 
-async def author_page(db: Executor, window: PageWindow, author_id: int) -> Page[Article]:
+async def author_page(db: Executor, window: PageWindow, author_id: int) -> ArticlePage:
     """A page of one live user's articles; NotFound if the user is absent or deleted."""
     found = await page(db, window, author_id)
     # A live article implies a live author, so only an empty page needs the check.

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from blogsvc.pagination import Page
 from blogsvc.schemas import Id, Timestamp
 
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
@@ -32,3 +33,7 @@ class Article(Struct, kw_only=True):
     author: Annotated[str, Meta(description="The author's email.")]
     created_at: Timestamp
     updated_at: Timestamp | None
+
+
+class ArticlePage(Page[Article]):
+    pass

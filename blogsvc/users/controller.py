@@ -19,11 +19,11 @@ from blogsvc.conditional import (
     tagged_or_not_modified,
 )
 from blogsvc.deps import DB, CursorCodec, Hasher, PageParams
-from blogsvc.pagination import MAX_ID, Page
+from blogsvc.pagination import MAX_ID
 from blogsvc.schemas import problem_responses
 from blogsvc.users import auth
 from blogsvc.users import repository as users
-from blogsvc.users.schemas import Credentials, User, UserCreate, UserPatch, UserReplace
+from blogsvc.users.schemas import Credentials, User, UserCreate, UserPage, UserPatch, UserReplace
 
 UserId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The user's id.")]
 EmailFilter = Annotated[
@@ -43,7 +43,7 @@ class UserController(Controller):
         return tagged(created, 201, Location=f"/users/{created.item.id}")
 
     @get("/", responses=problem_responses(400))
-    async def list_users(self, db: DB, cursors: CursorCodec, page: PageParams, email: EmailFilter = None) -> Page[User]:
+    async def list_users(self, db: DB, cursors: CursorCodec, page: PageParams, email: EmailFilter = None) -> UserPage:
         """Live users by id, a page at a time."""
         listing = "users" if email is None else f"users?email={email.lower()}"
         return await users.page(db, cursors.window(page, listing), email)

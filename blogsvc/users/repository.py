@@ -8,11 +8,11 @@ from blogsvc.articles import repository as articles
 from blogsvc.conditional import Versioned, explain_unchanged, require_match
 from blogsvc.db import load_queries, utc_now
 from blogsvc.errors import Conflict, DuplicateKey, NotFound
-from blogsvc.users.schemas import User, UserCreate
+from blogsvc.users.schemas import User, UserCreate, UserPage
 
 if TYPE_CHECKING:
     from blogsvc.db import Database, Executor, Row
-    from blogsvc.pagination import Page, PageWindow
+    from blogsvc.pagination import PageWindow
 
 _sql = load_queries("users")
 _INSERT = _sql.take("insert_user")
@@ -68,12 +68,12 @@ async def get(db: Executor, user_id: int) -> Versioned[User]:
     return Versioned(_user(row), row[8])
 
 
-async def page(db: Executor, window: PageWindow, email: str | None = None) -> Page[User]:
+async def page(db: Executor, window: PageWindow, email: str | None = None) -> UserPage:
     if email is None:
         rows = await db.all(_LIST[window.order], window.params())
     else:
         rows = await db.all(_LIST_BY_EMAIL, {"email": email, **window.params()})
-    return window.page([_user(row) for row in rows], lambda user: user.id)
+    return window.page(UserPage, [_user(row) for row in rows], lambda user: user.id)
 
 
 async def update(db: Executor, user_id: int, changes: dict[str, Any], if_match: str | None) -> Versioned[User]:

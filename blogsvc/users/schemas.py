@@ -7,6 +7,7 @@ from typing import Annotated
 import email_validator
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from blogsvc.pagination import Page
 from blogsvc.schemas import Id, Timestamp
 
 Email = Annotated[str, Meta(min_length=3, max_length=254, extra_json_schema={"format": "email"})]
@@ -76,3 +77,7 @@ class User(Struct, kw_only=True):
     is_active: bool
     created_at: Timestamp
     updated_at: Timestamp | None
+
+
+class UserPage(Page[User]):
+    pass
