@@ -13,6 +13,7 @@ from litestar.plugins.problem_details import ProblemDetailsPlugin
 
 from blogsvc import __version__, service
 from blogsvc.articles.controller import ArticleController, AuthorArticlesController
+from blogsvc.body import JSONOnlyRequest
 from blogsvc.config import Settings, from_env
 from blogsvc.db import Database
 from blogsvc.deps import PROVIDERS
@@ -59,6 +60,7 @@ def create_app(settings: Settings) -> Litestar:
         state=State({"cursors": cursors}),
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=JSONOnlyRequest,
         plugins=[ProblemDetailsPlugin(problem_details_config())],
         openapi_config=OpenAPIConfig(
             title="blogsvc",

@@ -121,6 +121,8 @@ def _translated_errors() -> Iterator[None]:
     """MySQL errors that mean something to a caller become domain errors (errors.py says which)."""
     try:
         yield
+    except pymysql.err.InterfaceError as exc:  # the connection was already closed under us
+        raise ServiceUnavailable("The database connection was lost; retry shortly.") from exc
     except pymysql.err.MySQLError as exc:
         code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
         mapped = from_mysql_error(code, str(exc.args[1]) if len(exc.args) > 1 else "")

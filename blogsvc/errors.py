@@ -102,6 +102,8 @@ def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
     for item in exc.extra if isinstance(exc.extra, list) else []:
         message = str(item.get("message", ""))
         field = str(item.get("key", ""))
+        if field == "data" and message == "'data'":  # Litestar's way of saying the body is missing
+            field, message = "", "A JSON body is required."
         if field in ("", "data") and (match := _FIELD_IN_MESSAGE.search(message)):
             field = match.group(1)
         source = item.get("source", "body")  # a ParamType enum for parameters, "body" for the body

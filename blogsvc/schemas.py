@@ -29,9 +29,12 @@ class Problem(msgspec.Struct, omit_defaults=True):
     errors: list[FieldError] | None = None
 
 
-def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+def problem_responses(*statuses: int, body: bool = False) -> dict[int, ResponseSpec]:
     """OpenAPI entries for the error statuses a route can answer, each a problem document.
-    Every caller is a database route, so 503 (database unavailable or busy) is always among them."""
+    Every caller is a database route, so 503 (database unavailable or busy) is always among them;
+    a route that takes a body also answers 413 (over 1 MiB) and 415 (not JSON)."""
+    if body:
+        statuses = (*statuses, 413, 415)
     return {
         status: ResponseSpec(
             data_container=Problem,

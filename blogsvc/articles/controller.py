@@ -33,7 +33,9 @@ class AuthorArticlesController(Controller):
     path = "/users/{user_id:int}/articles"
     tags = ["articles"]
 
-    @post("/", status_code=201, response_headers=[LOCATION, ETAG_HEADER], responses=problem_responses(400, 404))
+    @post(
+        "/", status_code=201, response_headers=[LOCATION, ETAG_HEADER], responses=problem_responses(400, 404, body=True)
+    )
     async def create_article(self, db: DB, user_id: AuthorId, data: JSONBody[ArticleCreate]) -> Response[Article]:
         """Write an article as this user."""
         created = await articles.create(db, user_id, data)
@@ -68,7 +70,7 @@ class ArticleController(Controller):
         """One live article, with its ETag."""
         return tagged_or_not_modified(await articles.get(db, article_id), if_none_match)
 
-    @patch("/{article_id:int}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 412))
+    @patch("/{article_id:int}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 412, body=True))
     async def patch_article(
         self, db: DB, article_id: ArticleId, data: JSONBody[ArticlePatch], if_match: IfMatch = None
     ) -> Response[Article]:

@@ -36,7 +36,9 @@ class UserController(Controller):
     path = "/users"
     tags = ["users"]
 
-    @post("/", status_code=201, response_headers=[LOCATION, ETAG_HEADER], responses=problem_responses(400, 409))
+    @post(
+        "/", status_code=201, response_headers=[LOCATION, ETAG_HEADER], responses=problem_responses(400, 409, body=True)
+    )
     async def create_user(self, data: JSONBody[UserCreate], db: DB, hasher: Hasher) -> Response[User]:
         """Register a user; the password is stored as an argon2id hash."""
         created = await users.create(db, data, await hasher.hash(data.password))
@@ -57,14 +59,14 @@ class UserController(Controller):
         """One live user, with its ETag."""
         return tagged_or_not_modified(await users.get(db, user_id), if_none_match)
 
-    @put("/{user_id:int}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 409, 412))
+    @put("/{user_id:int}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 409, 412, body=True))
     async def replace_user(
         self, db: DB, user_id: UserId, data: JSONBody[UserReplace], if_match: IfMatch = None
     ) -> Response[User]:
         """Replace every field but the password."""
         return tagged(await users.update(db, user_id, msgspec.structs.asdict(data), if_match_versions(if_match)))
 
-    @patch("/{user_id:int}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 409, 412))
+    @patch("/{user_id:int}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 409, 412, body=True))
     async def patch_user(
         self, db: DB, hasher: Hasher, user_id: UserId, data: JSONBody[UserPatch], if_match: IfMatch = None
     ) -> Response[User]:
@@ -90,7 +92,7 @@ class UserController(Controller):
         return tagged(await users.restore(db, user_id))
 
 
-@post("/auth/verify", status_code=200, tags=["auth"], responses=problem_responses(400, 401))
+@post("/auth/verify", status_code=200, tags=["auth"], responses=problem_responses(400, 401, body=True))
 async def verify_password(data: JSONBody[Credentials], db: DB, hasher: Hasher) -> User:
     """Check an email and password; 401 alike for a wrong password, an unknown or deleted email, or an inactive user."""
     return await auth.verify(db, hasher, data.email, data.password)
