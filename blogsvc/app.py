@@ -1,4 +1,4 @@
-"""create_app(settings) -> Litestar: routes, lifespan (pool, hasher), error handling, OpenAPI."""
+"""create_app(settings) -> Litestar: routes, lifespan (pool, hasher), errors, logs, metrics, OpenAPI."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from blogsvc.config import Settings, from_env
 from blogsvc.db import Database
 from blogsvc.deps import PROVIDERS
 from blogsvc.errors import problem_details_config
+from blogsvc.health import Lifecycle, readyz
+from blogsvc.logs import RequestLogMiddleware, structlog_plugin
+from blogsvc.metrics import MetricsController, pool_gauges, prometheus_config
 from blogsvc.pagination import Cursors, PageQuery
 from blogsvc.passwords import PasswordHasher
 from blogsvc.users.controller import UserController, verify_password
@@ -30,25 +33,34 @@ if TYPE_CHECKING:
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litestar:
+    """The app; `drain_on_sigterm` (for `blogsvc serve`) turns SIGTERM into not-ready, then a graceful stop."""
+    lifecycle = Lifecycle(settings.readiness_timeout)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         hasher = PasswordHasher(settings)
         await hasher.start()
-        app.state.db = Database.open(settings)
+        app.state.db = db = Database.open(settings)
         app.state.hasher = hasher
+        if drain_on_sigterm:
+            lifecycle.drain_on_sigterm(settings.drain_delay)
         try:
-            yield
+            async with pool_gauges(db):
+                yield
         finally:
-            await app.state.db.close()
+            # Uvicorn has finished every in-flight request by now; the pool closes last.
+            await db.close()
             hasher.close()
 
     # Without a configured secret, cursors are signed with one that lives as long as this app.
     cursors = Cursors(settings.cursor_secret.encode() or secrets.token_bytes(32))
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             service.service_info,
             service.healthz,
+            readyz,
+            MetricsController,
             service.swagger_ui,
             service.redoc,
             UserController,
@@ -57,11 +69,12 @@ def create_app(settings: Settings) -> Litestar:
             AuthorArticlesController,
         ],
         dependencies=PROVIDERS,
-        state=State({"cursors": cursors}),
+        state=State({"cursors": cursors, "lifecycle": lifecycle}),
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JSONOnlyRequest,
-        plugins=[ProblemDetailsPlugin(problem_details_config())],
+        middleware=[prometheus_config.middleware],
+        plugins=[ProblemDetailsPlugin(problem_details_config()), structlog_plugin(settings)],
         openapi_config=OpenAPIConfig(
             title="blogsvc",
             version=__version__,
@@ -72,8 +85,11 @@ def create_app(settings: Settings) -> Litestar:
         ),
         signature_types=[PageQuery, Database, PasswordHasher, Cursors],
     )
+    # Outside Litestar's router, so that requests no route matches are logged and tagged too.
+    app.asgi_handler = RequestLogMiddleware(app.asgi_handler)
+    return app
 
 
 def app_from_env() -> Litestar:
     """The factory `blogsvc serve` gives uvicorn (each worker builds its own app)."""
-    return create_app(from_env())
+    return create_app(from_env(), drain_on_sigterm=True)

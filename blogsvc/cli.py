@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import secrets
+import signal
 import sys
+import tempfile
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -58,9 +61,14 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     if not 1 <= port <= 65535 or workers < 1:
         print("blogsvc: --port must be 1-65535 and --workers at least 1", file=sys.stderr)
         return 2
+    # Workers inherit the environment: one cursor key for all, and one directory where
+    # prometheus_client's multiprocess mode sums their metrics (emptied: old workers' files are stale).
     if not settings.cursor_secret:
-        # Every worker must sign cursors with the same key; they inherit the environment.
         os.environ["BLOGSVC_CURSOR_SECRET"] = secrets.token_urlsafe(32)
+    metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="blogsvc-metrics-"))
+    _empty_directory(metrics_dir)
+    # Uvicorn re-raises SIGTERM once it has shut down gracefully; ending then is a clean exit (status 0).
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     uvicorn.run(
         "blogsvc.app:app_from_env",
         factory=True,
@@ -70,6 +78,16 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level,
+        log_config=None,  # the app configures logging (structlog); the request log is ours too
+        access_log=False,
         lifespan="on",
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
     )
     return 0
+
+
+def _empty_directory(path: str) -> None:
+    os.makedirs(path, exist_ok=True)
+    for name in os.listdir(path):
+        if name.endswith(".db"):
+            os.remove(os.path.join(path, name))

@@ -77,6 +77,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     port: int = 8000
     workers: int = 1
     log_level: str = "info"
+    log_format: str = "json"
+    drain_delay: float = 3.0
+    shutdown_timeout: float = 30.0
+    readiness_timeout: float = 1.0
     hash_concurrency: int = 2
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
@@ -113,6 +117,13 @@ def _log_level(text: str) -> str:
     return text.lower()
 
 
+def _log_format(text: str) -> str:
+    """json or console"""
+    if text.lower() not in ("json", "console"):
+        raise ValueError
+    return text.lower()
+
+
 def _get(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -138,6 +149,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         port=_get(env, "BLOGSVC_PORT", _integer(1, 65535), 8000),
         workers=_get(env, "BLOGSVC_WORKERS", _integer(1, 256), cpus),
         log_level=_get(env, "BLOGSVC_LOG_LEVEL", _log_level, "info"),
+        log_format=_get(env, "BLOGSVC_LOG_FORMAT", _log_format, "json"),
+        drain_delay=_get(env, "BLOGSVC_DRAIN_DELAY", _seconds(0, 300), 3.0),
+        shutdown_timeout=_get(env, "BLOGSVC_SHUTDOWN_TIMEOUT", _seconds(0, 3600), 30.0),
+        readiness_timeout=_get(env, "BLOGSVC_READINESS_TIMEOUT", _seconds(0.05, 60), 1.0),
         hash_concurrency=_get(env, "BLOGSVC_HASH_CONCURRENCY", _integer(1, 64), 2),
         argon2_time_cost=_get(env, "BLOGSVC_ARGON2_TIME_COST", _integer(1, 100), 3),
         argon2_memory_kib=_get(env, "BLOGSVC_ARGON2_MEMORY_KIB", _integer(8, 4 * 1024 * 1024), 65536),

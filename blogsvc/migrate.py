@@ -57,6 +57,6 @@ def rollback_latest(url: DatabaseURL) -> list[str]:
     return [m.id for m in latest]
 
 
-def pending(url: DatabaseURL) -> list[str]:
-    """Ids of migrations not yet applied."""
-    return [m.id for m in _backend(url).to_apply(_migrations())]
+def shipped_migrations() -> list[str]:
+    """Ids of the migrations this build ships (all must be applied for the service to be ready)."""
+    return [m.id for m in _migrations()]

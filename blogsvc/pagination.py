@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
 T = TypeVar("T")
-MAX_ID = 2**63 - 1
+# The largest id accepted anywhere: JavaScript's largest safe integer, far beyond any BIGINT id we issue.
+MAX_ID = 2**53 - 1
 MAX_OFFSET = 1_000_000
 Order = Literal["asc", "desc"]
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import mimetypes
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import msgspec
 from litestar import Request, Router, get
+from litestar.datastructures import CacheControlHeader
 from litestar.enums import MediaType
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
 
 from blogsvc import __version__
 
@@ -42,8 +47,70 @@ def _doc_page(plugin: OpenAPIRenderPlugin, path: str) -> Any:
     return page
 
 
-swagger_ui = _doc_page(SwaggerRenderPlugin(), "/docs")
-redoc = _doc_page(RedocRenderPlugin(google_fonts=False), "/redoc")
+# The pages load every script, style sheet, font and icon from this service, never from a CDN, so
+# they work where the internet is out of reach. The files are npm packages pinned in
+# docs_assets/packages.toml, fetched and checked when the package is built (hatch_build.py) into
+# docs_assets/dist/NAME@VERSION/. The version is in each URL, so browsers may keep a file for good.
+DOCS_ASSETS_DIR = Path(__file__).resolve().parent / "docs_assets" / "dist"
+DOCS_ASSETS_PATH = "/docs/assets"
+
+
+def _asset_folders() -> dict[str, str]:
+    """npm package name -> its folder under dist/ (and in the URL): @fontsource/roboto -> fontsource-roboto@5.3.0."""
+    with (DOCS_ASSETS_DIR.parent / "packages.toml").open("rb") as f:
+        packages = tomllib.load(f)["package"]
+    return {p["name"]: f"{p['name'].removeprefix('@').replace('/', '-')}@{p['version']}" for p in packages}
+
+
+_FOLDERS = _asset_folders()
+
+
+def asset_url(package: str, file: str) -> str:
+    """The URL of one file of one of the pinned npm packages."""
+    return f"{DOCS_ASSETS_PATH}/{_FOLDERS[package]}/{file}"
+
+
+# Python's own table lacks the font types on some systems; without them the fonts go out as
+# application/octet-stream.
+mimetypes.add_type("font/woff2", ".woff2")
+mimetypes.add_type("font/woff", ".woff")
+
+_FAVICON = f"<link rel='icon' type='image/png' href='{asset_url('swagger-ui-dist', 'favicon-32x32.png')}'>"
+_BODY_STYLE = "<style>body { margin: 0; padding: 0 }</style>"
+# ReDoc's theme uses Roboto and Montserrat; these replace the Google Fonts link google_fonts=True adds.
+_REDOC_FONTS = "".join(
+    f"<link rel='stylesheet' href='{asset_url(family, f'{weight}.css')}'>"
+    for family in ("@fontsource/montserrat", "@fontsource/roboto")
+    for weight in (300, 400, 700)
+)
+
+swagger_ui = _doc_page(
+    SwaggerRenderPlugin(
+        js_url=asset_url("swagger-ui-dist", "swagger-ui-bundle.js"),
+        css_url=asset_url("swagger-ui-dist", "swagger-ui.css"),
+        standalone_preset_js_url=asset_url("swagger-ui-dist", "swagger-ui-standalone-preset.js"),
+        favicon=_FAVICON,
+    ),
+    "/docs",
+)
+redoc = _doc_page(
+    RedocRenderPlugin(
+        js_url=asset_url("redoc", "bundles/redoc.standalone.js"),
+        google_fonts=False,
+        favicon=_FAVICON,
+        style=_REDOC_FONTS + _BODY_STYLE,
+    ),
+    "/redoc",
+)
+
+docs_assets = create_static_files_router(
+    path=DOCS_ASSETS_PATH,
+    directories=[DOCS_ASSETS_DIR],
+    name="docs_assets",
+    cache_control=CacheControlHeader(max_age=365 * 24 * 3600, public=True, immutable=True),
+    include_in_schema=False,
+)
+"""The files the two pages load: register it beside swagger_ui and redoc."""
 
 
 def openapi_json_router() -> Router:

@@ -6,7 +6,9 @@
 -- The columns of an article are, in order: id, title, body, author_id, author (the author's
 -- email), created_at, updated_at, version.
 -- List pages pick their ids from a covering index first (no sort, no table rows read for the
--- rows skipped), then join only those ids to the rows and authors.
+-- rows skipped), then join only those ids to the rows and authors. FORCE INDEX because, for a
+-- cursor near the start, MariaDB would otherwise read an author's index entries from the first
+-- one (ref access) instead of seeking to the cursor (range access).
 
 -- name: insert_article<!
 -- Inserts only if the author is live; the new id, or 0 when not. INSERT ... SELECT locks the
@@ -33,7 +35,7 @@ SELECT a.id, a.title, a.body, a.author_id, u.email,
        DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
        DATE_FORMAT(a.updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
        a.version
-  FROM (SELECT id FROM articles
+  FROM (SELECT id FROM articles FORCE INDEX (ix_articles_deleted_at_id)
          WHERE deleted_at IS NULL AND id > %(after)s AND id < %(before)s
          ORDER BY id LIMIT %(offset)s, %(fetch)s) page
   JOIN articles a ON a.id = page.id
@@ -45,7 +47,7 @@ SELECT a.id, a.title, a.body, a.author_id, u.email,
        DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
        DATE_FORMAT(a.updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
        a.version
-  FROM (SELECT id FROM articles
+  FROM (SELECT id FROM articles FORCE INDEX (ix_articles_deleted_at_id)
          WHERE deleted_at IS NULL AND id > %(after)s AND id < %(before)s
          ORDER BY id DESC LIMIT %(offset)s, %(fetch)s) page
   JOIN articles a ON a.id = page.id
@@ -57,7 +59,7 @@ SELECT a.id, a.title, a.body, a.author_id, u.email,
        DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
        DATE_FORMAT(a.updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
        a.version
-  FROM (SELECT id FROM articles
+  FROM (SELECT id FROM articles FORCE INDEX (ix_articles_author_deleted_at_id)
          WHERE author_id = %(author_id)s AND deleted_at IS NULL AND id > %(after)s AND id < %(before)s
          ORDER BY id LIMIT %(offset)s, %(fetch)s) page
   JOIN articles a ON a.id = page.id
@@ -69,7 +71,7 @@ SELECT a.id, a.title, a.body, a.author_id, u.email,
        DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
        DATE_FORMAT(a.updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
        a.version
-  FROM (SELECT id FROM articles
+  FROM (SELECT id FROM articles FORCE INDEX (ix_articles_author_deleted_at_id)
          WHERE author_id = %(author_id)s AND deleted_at IS NULL AND id > %(after)s AND id < %(before)s
          ORDER BY id DESC LIMIT %(offset)s, %(fetch)s) page
   JOIN articles a ON a.id = page.id

@@ -25,7 +25,7 @@ SELECT id, email, first_name, last_name, city, is_active,
        DATE_FORMAT(created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
        DATE_FORMAT(updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
        version
-  FROM users
+  FROM users FORCE INDEX (ix_users_deleted_at_id)
  WHERE deleted_at IS NULL AND id > %(after)s AND id < %(before)s
  ORDER BY id
  LIMIT %(offset)s, %(fetch)s;
@@ -35,7 +35,7 @@ SELECT id, email, first_name, last_name, city, is_active,
        DATE_FORMAT(created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
        DATE_FORMAT(updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
        version
-  FROM users
+  FROM users FORCE INDEX (ix_users_deleted_at_id)
  WHERE deleted_at IS NULL AND id > %(after)s AND id < %(before)s
  ORDER BY id DESC
  LIMIT %(offset)s, %(fetch)s;

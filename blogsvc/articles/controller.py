@@ -23,6 +23,7 @@ from blogsvc.deps import DB, CursorCodec, PageParams
 from blogsvc.pagination import MAX_ID
 from blogsvc.schemas import problem_responses
 
+# Path ids are matched as text and converted strictly: "10" is 10, but "1_0", "010", "+10" are 400s.
 ArticleId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The article's id.")]
 AuthorId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The author's user id.")]
 AuthorFilter = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Only this user's articles.")]
@@ -30,7 +31,7 @@ LOCATION = ResponseHeader(name="Location", description="The new article's URL.",
 
 
 class AuthorArticlesController(Controller):
-    path = "/users/{user_id:int}/articles"
+    path = "/users/{user_id:str}/articles"
     tags = ["articles"]
 
     @post(
@@ -62,7 +63,7 @@ class ArticleController(Controller):
         return await articles.page(db, cursors.window(page, listing), author_id)
 
     @get(
-        "/{article_id:int}",
+        "/{article_id:str}",
         response_headers=[ETAG_HEADER],
         responses={304: NOT_MODIFIED, **problem_responses(400, 404)},
     )
@@ -70,20 +71,20 @@ class ArticleController(Controller):
         """One live article, with its ETag."""
         return tagged_or_not_modified(await articles.get(db, article_id), if_none_match)
 
-    @patch("/{article_id:int}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 412, body=True))
+    @patch("/{article_id:str}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 412, body=True))
     async def patch_article(
         self, db: DB, article_id: ArticleId, data: JSONBody[ArticlePatch], if_match: IfMatch = None
     ) -> Response[Article]:
         """Change the title and/or body; answers with the whole updated article."""
         return tagged(await articles.update(db, article_id, data, if_match_versions(if_match)))
 
-    @delete("/{article_id:int}", status_code=204, responses=problem_responses(400, 404, 412))
+    @delete("/{article_id:str}", status_code=204, responses=problem_responses(400, 404, 412))
     async def delete_article(self, db: DB, article_id: ArticleId, if_match: IfMatch = None) -> None:
         """Soft-delete an article."""
         await articles.delete(db, article_id, if_match_versions(if_match))
 
     @post(
-        "/{article_id:int}/restore",
+        "/{article_id:str}/restore",
         status_code=200,
         response_headers=[ETAG_HEADER],
         responses=problem_responses(400, 404, 409),

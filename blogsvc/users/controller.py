@@ -25,6 +25,7 @@ from blogsvc.users import auth
 from blogsvc.users import repository as users
 from blogsvc.users.schemas import Credentials, User, UserCreate, UserPage, UserPatch, UserReplace
 
+# Path ids are matched as text and converted strictly: "10" is 10, but "1_0", "010", "+10" are 400s.
 UserId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The user's id.")]
 EmailFilter = Annotated[
     str | None, Parameter(min_length=1, max_length=254, description="Only the live user with this email.")
@@ -51,7 +52,7 @@ class UserController(Controller):
         return await users.page(db, cursors.window(page, listing), email)
 
     @get(
-        "/{user_id:int}",
+        "/{user_id:str}",
         response_headers=[ETAG_HEADER],
         responses={304: NOT_MODIFIED, **problem_responses(400, 404)},
     )
@@ -59,14 +60,14 @@ class UserController(Controller):
         """One live user, with its ETag."""
         return tagged_or_not_modified(await users.get(db, user_id), if_none_match)
 
-    @put("/{user_id:int}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 409, 412, body=True))
+    @put("/{user_id:str}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 409, 412, body=True))
     async def replace_user(
         self, db: DB, user_id: UserId, data: JSONBody[UserReplace], if_match: IfMatch = None
     ) -> Response[User]:
         """Replace every field but the password."""
         return tagged(await users.update(db, user_id, msgspec.structs.asdict(data), if_match_versions(if_match)))
 
-    @patch("/{user_id:int}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 409, 412, body=True))
+    @patch("/{user_id:str}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 409, 412, body=True))
     async def patch_user(
         self, db: DB, hasher: Hasher, user_id: UserId, data: JSONBody[UserPatch], if_match: IfMatch = None
     ) -> Response[User]:
@@ -76,13 +77,13 @@ class UserController(Controller):
             changes["password_hash"] = await hasher.hash(changes.pop("password"))
         return tagged(await users.update(db, user_id, changes, if_match_versions(if_match)))
 
-    @delete("/{user_id:int}", status_code=204, responses=problem_responses(400, 404, 412))
+    @delete("/{user_id:str}", status_code=204, responses=problem_responses(400, 404, 412))
     async def delete_user(self, db: DB, user_id: UserId, if_match: IfMatch = None) -> None:
         """Soft-delete a user (and, with it, the user's live articles)."""
         await users.delete(db, user_id, if_match_versions(if_match))
 
     @post(
-        "/{user_id:int}/restore",
+        "/{user_id:str}/restore",
         status_code=200,
         response_headers=[ETAG_HEADER],
         responses=problem_responses(400, 404, 409),

@@ -1,0 +1,112 @@
+"""Structured logs through Litestar's structlog plugin: JSON lines (or a console format for development),
+one access line per request carrying its request id, and no secret in any line."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from litestar.enums import ScopeType
+from litestar.logging.config import LoggingConfig, StructLoggingConfig
+from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
+
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from structlog.typing import EventDict, Processor
+
+    from blogsvc.config import Settings
+
+REQUEST_ID_HEADER = b"x-request-id"
+# A caller's id is kept only if it is a plain token: nothing to inject into a log line.
+_GOOD_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+# Defence in depth: these keys never reach a log line, whoever logs them.
+_SECRET_KEYS = frozenset({"password", "password_hash", "new_hash", "old_hash", "authorization", "token", "secret"})
+
+access_log = structlog.get_logger("blogsvc.access")
+
+
+def _redact_secrets(_: Any, __: str, event: EventDict) -> EventDict:
+    for key in event.keys() & _SECRET_KEYS:
+        event[key] = "[redacted]"
+    return event
+
+
+def structlog_plugin(settings: Settings) -> StructlogPlugin:
+    """structlog and the standard library (uvicorn, litestar, our own loggers) render alike."""
+    as_json = settings.log_format == "json"
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _redact_secrets,
+    ]
+    renderer: Processor = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
+    final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
+    if as_json:
+        final.append(structlog.processors.format_exc_info)  # the traceback as one JSON string
+    level = settings.log_level.upper()
+    stdlib = LoggingConfig(
+        formatters={
+            "standard": {
+                "()": structlog.stdlib.ProcessorFormatter,
+                "foreign_pre_chain": [structlog.stdlib.ExtraAdder(), *shared],
+                "processors": [*final, renderer],
+            }
+        },
+        loggers={
+            name: {"level": level, "handlers": ["queue_listener"], "propagate": False}
+            for name in ("blogsvc", "litestar", "uvicorn", "uvicorn.error", "yoyo")
+        },
+        root={"level": "WARNING", "handlers": ["queue_listener"]},
+        log_exceptions="never",  # errors.py logs unexpected exceptions itself, once
+    )
+    config = StructLoggingConfig(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level]),
+        standard_lib_logging_config=stdlib,
+        log_exceptions="never",
+    )
+    return StructlogPlugin(StructlogConfig(structlog_logging_config=config, enable_middleware_logging=False))
+
+
+class RequestLogMiddleware:
+    """Around the whole app (404s and 405s included): take or make the request id, echo it in the
+    response, bind it to every log line of the request, and log one line when the response is sent."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        given = next((value for name, value in scope["headers"] if name == REQUEST_ID_HEADER), b"")
+        request_id = given if _GOOD_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex.encode()
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id)]
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id.decode()):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                access_log.info(
+                    "request",
+                    method=method,
+                    route=scope.get("path_template", scope["path"]),
+                    status=status,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                )
