@@ -32,6 +32,7 @@ access_log = structlog.get_logger("blogsvc.access")
 def _redact_secrets(_: Any, __: str, event: EventDict) -> EventDict:
     for key in event.keys() & _SECRET_KEYS:
         event[key] = "[redacted]"
+    event.pop("color_message", None)  # uvicorn's ANSI-coloured duplicate of the message
     return event
 
 
@@ -59,8 +60,12 @@ def structlog_plugin(settings: Settings) -> StructlogPlugin:
             }
         },
         loggers={
-            name: {"level": level, "handlers": ["queue_listener"], "propagate": False}
-            for name in ("blogsvc", "litestar", "uvicorn", "uvicorn.error", "yoyo")
+            **{
+                name: {"level": level, "handlers": ["queue_listener"], "propagate": False}
+                for name in ("blogsvc", "litestar", "uvicorn", "yoyo")
+            },
+            # RequestLogMiddleware writes the access log, with more in it.
+            "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
         },
         root={"level": "WARNING", "handlers": ["queue_listener"]},
         log_exceptions="never",  # errors.py logs unexpected exceptions itself, once
