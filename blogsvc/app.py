@@ -23,6 +23,7 @@ from blogsvc.logs import RequestLogMiddleware, structlog_plugin
 from blogsvc.metrics import MetricsController, pool_gauges, prometheus_config
 from blogsvc.pagination import Cursors, PageQuery
 from blogsvc.passwords import PasswordHasher
+from blogsvc.strict_params import reject_lax_integers
 from blogsvc.users.controller import UserController, verify_password
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
             MetricsController,
             service.swagger_ui,
             service.redoc,
+            service.docs_assets,
             UserController,
             verify_password,
             ArticleController,
@@ -73,6 +75,7 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JSONOnlyRequest,
+        before_request=reject_lax_integers,
         middleware=[prometheus_config.middleware],
         plugins=[ProblemDetailsPlugin(problem_details_config()), structlog_plugin(settings)],
         openapi_config=OpenAPIConfig(

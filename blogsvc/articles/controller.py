@@ -23,7 +23,7 @@ from blogsvc.deps import DB, CursorCodec, PageParams
 from blogsvc.pagination import MAX_ID
 from blogsvc.schemas import problem_responses
 
-# Path ids are matched as text and converted strictly: "10" is 10, but "1_0", "010", "+10" are 400s.
+# Path ids are matched as text so that only decimal digits pass (see strict_params): "1_0", "5e0" are 400s.
 ArticleId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The article's id.")]
 AuthorId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The author's user id.")]
 AuthorFilter = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Only this user's articles.")]

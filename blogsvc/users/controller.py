@@ -25,7 +25,7 @@ from blogsvc.users import auth
 from blogsvc.users import repository as users
 from blogsvc.users.schemas import Credentials, User, UserCreate, UserPage, UserPatch, UserReplace
 
-# Path ids are matched as text and converted strictly: "10" is 10, but "1_0", "010", "+10" are 400s.
+# Path ids are matched as text so that only decimal digits pass (see strict_params): "1_0", "5e0" are 400s.
 UserId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The user's id.")]
 EmailFilter = Annotated[
     str | None, Parameter(min_length=1, max_length=254, description="Only the live user with this email.")

@@ -1,0 +1,230 @@
+"""End to end: a real `blogsvc serve` process over HTTP, and `blogsvc migrate` on a new database."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pymysql
+import pytest
+
+from tests.helpers import new_user_body
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from blogsvc.config import DatabaseURL, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+
+
+def service_env(url: DatabaseURL) -> dict[str, str]:
+    """The environment of a blogsvc process on `url`, with a cheap hasher and no stray BLOGSVC_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGSVC_")}
+    return env | {
+        "BLOGSVC_DATABASE_URL": url.to_url(),
+        "BLOGSVC_ARGON2_TIME_COST": "1",
+        "BLOGSVC_ARGON2_MEMORY_KIB": "1024",
+        "BLOGSVC_ARGON2_PARALLELISM": "1",
+        "BLOGSVC_LOG_LEVEL": "warning",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """A `blogsvc serve` subprocess; its output goes to a log file read back on failure."""
+
+    def __init__(self, settings: Settings, log: Path, **env: str) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)
+                [sys.executable, "-m", "blogsvc", "serve", "--port", str(self.port), "--workers", "1"],
+                env=service_env(settings.database) | env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"the server exited early:\n{self.output()}"
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        pytest.fail(f"/healthz did not answer within {START_TIMEOUT:g} s:\n{self.output()}")
+
+    def stop(self) -> int | None:
+        """SIGTERM, then the exit code, or None if it took longer than STOP_TIMEOUT (then it is killed)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            return None
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    # No draining pause before the stop at teardown (test_sigterm_stops_the_server_cleanly keeps the default).
+    running = Server(settings, tmp_path_factory.mktemp("serve") / "serve.log", BLOGSVC_DRAIN_DELAY="0")
+    try:
+        running.wait_until_healthy()
+        yield running
+    finally:
+        running.stop()
+
+
+def test_users_over_http(server: Server) -> None:
+    with httpx.Client(base_url=server.base_url, timeout=5) as http:
+        created = http.post("/users", json=new_user_body())
+        assert created.status_code == 201, created.text
+        user = created.json()
+        assert created.headers["location"] == f"/users/{user['id']}"
+        fetched = http.get(created.headers["location"])
+        assert fetched.status_code == 200
+        assert fetched.json() == user
+        assert fetched.headers["etag"]
+        assert http.get(f"/users/{user['id']}", headers={"If-None-Match": fetched.headers["etag"]}).status_code == 304
+        listed = http.get("/users", params={"email": user["email"]})
+        assert listed.json()["data"] == [user]
+        missing = http.get(f"/users/{2**31 - 1}")
+        assert missing.status_code == 404
+        assert missing.headers["content-type"].startswith("application/problem+json")
+
+
+def test_service_routes_and_docs(server: Server) -> None:
+    with httpx.Client(base_url=server.base_url, timeout=5) as http:
+        info = http.get("/")
+        assert info.status_code == 200
+        assert info.json()["service"] == "blogsvc" and info.json()["docs"] == "/docs"
+        schema = http.get("/openapi.json")
+        assert schema.status_code == 200
+        document = schema.json()
+        assert re.fullmatch(r"3\.1\.\d+", document["openapi"]), document["openapi"]
+        assert {"/users", "/users/{user_id}", "/users/{user_id}/restore", "/auth/verify"} <= set(document["paths"])
+        for page in ("/docs", "/redoc"):
+            response = http.get(page)
+            assert response.status_code == 200, page
+            assert response.headers["content-type"].startswith("text/html"), page
+            assert "<html" in response.text.lower(), page
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_need_no_internet(server: Server, page: str) -> None:
+    """API.md: /docs and /redoc work offline, their assets served by the service itself."""
+    html = httpx.get(server.base_url + page, timeout=5).text
+    external = re.findall(r"""(?:src|href)\s*=\s*["'](?:https?:)?//[^"']+""", html)
+    assert external == [], f"{page} loads {external}"
+
+
+def test_sigterm_stops_the_server_cleanly(settings: Settings, tmp_path: Path) -> None:
+    running = Server(settings, tmp_path / "serve.log")
+    try:
+        running.wait_until_healthy()
+        started = time.monotonic()
+        code = running.stop()
+        assert code is not None, f"still running {STOP_TIMEOUT:g} s after SIGTERM:\n{running.output()}"
+        assert time.monotonic() - started < STOP_TIMEOUT
+        assert code == 0, f"exit code {code} after SIGTERM:\n{running.output()}"
+    finally:
+        running.stop()
+
+
+# ---- migrate ----
+
+
+def run_migrate(url: DatabaseURL, *args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(  # noqa: S603  (our own interpreter and arguments)
+        [sys.executable, "-m", "blogsvc", "migrate", *args],
+        env=service_env(url),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def server_connection(url: DatabaseURL, database: str | None = None) -> pymysql.connections.Connection:
+    return pymysql.connect(
+        host=url.host, port=url.port, user=url.user, password=url.password, database=database, autocommit=True
+    )
+
+
+def tables(url: DatabaseURL) -> set[str]:
+    conn = server_connection(url)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (url.database,))
+            return {str(row[0]) for row in cursor.fetchall()}
+    finally:
+        conn.close()
+
+
+def applied_migrations(url: DatabaseURL) -> int:
+    conn = server_connection(url, url.database)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM _yoyo_migration")
+            row = cursor.fetchone()
+            assert row is not None
+            return int(row[0])
+    finally:
+        conn.close()
+
+
+def test_migrate_creates_the_database_and_rolls_back(settings: Settings) -> None:
+    url = settings.database.with_database(f"blogsvc_e2e_{secrets.token_hex(4)}")
+    migrations = len([p for p in (ROOT / "migrations").glob("*.sql") if not p.name.endswith(".rollback.sql")])
+    assert migrations >= 1
+    try:
+        assert tables(url) == set()  # not there yet
+        run_migrate(url)
+        assert "users" in tables(url)
+        assert applied_migrations(url) == migrations
+        assert "nothing" in run_migrate(url).stdout  # a second run has nothing to do
+        for left in range(migrations - 1, -1, -1):  # one migration per --rollback, newest first
+            assert "users" in tables(url)
+            run_migrate(url, "--rollback")
+            assert applied_migrations(url) == left
+        assert "users" not in tables(url)
+        run_migrate(url)
+        assert "users" in tables(url)
+        assert applied_migrations(url) == migrations
+    finally:
+        conn = server_connection(url)
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS `{url.database}`")
+        finally:
+            conn.close()
