@@ -1,0 +1,255 @@
+"""The list queries' plans on realistic data: no sort or temporary table over the table, indexes used,
+and a cursor page reads about one page of rows however deep it starts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from blogsvc.db import load_queries
+from blogsvc.pagination import Cursors, PageQuery
+from tests.helpers import new_user_body, unique_email
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import pymysql
+    from litestar import Litestar
+    from litestar.testing import AsyncTestClient
+
+    from blogsvc.pagination import Order
+    from tests.articles.conftest import MakeUser
+
+BULK_ARTICLES = 100_000
+BULK_DELETED_USERS = 30_000
+LIVE_USERS_AROUND = 25
+PAGE = 20
+
+ARTICLE_LISTS = ["list_articles_asc", "list_articles_desc", "list_author_articles_asc", "list_author_articles_desc"]
+USER_LISTS = ["list_users_asc", "list_users_desc"]
+# How deep into the list (as a fraction of the bulk author's ids, counted in the list's own order) a cursor page starts.
+DEPTHS = [0.1, 0.5, 0.9, 0.9997]
+
+
+@dataclass(frozen=True)
+class Bulk:
+    author_id: int
+    first_article: int
+    last_article: int
+    # Live users with ids just below and just above a block of deleted ones.
+    live_before_deleted: int
+    live_after_deleted: int
+
+
+@pytest.fixture(scope="module")
+async def bulk(db_conn: pymysql.connections.Connection, make_user_module: MakeUser) -> Bulk:
+    """100,000 articles (10 % deleted) under one author of their own, and 30,000 deleted users
+    between live ones; loaded once for the module, left for the run's database to be dropped."""
+    author = await make_user_module(email=unique_email("bulk.author"))
+    before = [await make_user_module() for _ in range(LIVE_USERS_AROUND)]
+    with db_conn.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO articles (author_id, title, body, created_at)"
+            " SELECT %s, CONCAT('t', seq), NULL, UTC_TIMESTAMP(6) FROM seq_1_to_100000",  # MariaDB's Sequence engine
+            (author["id"],),
+        )
+        assert cursor.rowcount == BULK_ARTICLES
+        cursor.execute(
+            "UPDATE articles SET deleted_at = UTC_TIMESTAMP(6) WHERE author_id = %s AND id %% 10 = 0", (author["id"],)
+        )
+        cursor.execute(
+            "INSERT INTO users (email, password_hash, created_at, deleted_at)"
+            " SELECT CONCAT('gone.', seq, '.', %s), 'not-a-hash', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)"
+            " FROM seq_1_to_30000",
+            (unique_email("bulk"),),
+        )
+        assert cursor.rowcount == BULK_DELETED_USERS
+    after = [await make_user_module() for _ in range(LIVE_USERS_AROUND)]
+    with db_conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT MIN(id), MAX(id), SUM(deleted_at IS NULL) FROM articles WHERE author_id = %s", (author["id"],)
+        )
+        first, last, live = cursor.fetchone()
+        assert 0.89 * BULK_ARTICLES <= live <= 0.91 * BULK_ARTICLES
+        cursor.execute("ANALYZE TABLE articles, users")
+        assert all(row[-1] in ("OK", "Table is already up to date") for row in cursor.fetchall())
+    return Bulk(author["id"], first, last, before[-1]["id"], after[0]["id"])
+
+
+@pytest.fixture(scope="module")
+def make_user_module(client: AsyncTestClient[Litestar]) -> MakeUser:
+    """make_user for module-scoped fixtures."""
+
+    async def make(**overrides: Any) -> dict[str, Any]:
+        response = await client.post("/users", json=new_user_body(**overrides))
+        assert response.status_code == 201, response.text
+        user: dict[str, Any] = response.json()
+        return user
+
+    return make
+
+
+# ---- the params the service passes, made by the service's own paging code ----
+
+_cursors = Cursors(b"explain-test")
+
+
+def first_page(order: Order) -> dict[str, int]:
+    return _cursors.window(PageQuery(PAGE, 0, None, order), "explain").params()
+
+
+def cursor_page(order: Order, last_id: int) -> dict[str, int]:
+    cursor = _cursors.encode(last_id, f"explain|{order}")
+    return _cursors.window(PageQuery(PAGE, 0, cursor, order), "explain").params()
+
+
+def order_of(query_name: str) -> Order:
+    return "desc" if query_name.endswith("_desc") else "asc"
+
+
+def article_pages(bulk: Bulk, order: Order) -> Iterator[tuple[str, dict[str, int]]]:
+    yield "first page", first_page(order)
+    span = bulk.last_article - bulk.first_article
+    for depth in DEPTHS:
+        # Depth counts from where the list starts: the lowest id ascending, the highest descending.
+        last_id = bulk.first_article + round(span * (depth if order == "asc" else 1 - depth))
+        yield f"cursor page {depth:.2%} deep (last id {last_id})", cursor_page(order, last_id)
+
+
+def user_pages(bulk: Bulk, order: Order) -> Iterator[tuple[str, dict[str, int]]]:
+    yield "first page", first_page(order)
+    # The next rows in the list's order are the deleted block, then live users again.
+    last_id = bulk.live_before_deleted if order == "asc" else bulk.live_after_deleted
+    yield f"cursor page before {BULK_DELETED_USERS} deleted users", cursor_page(order, last_id)
+
+
+# ---- reading plans ----
+
+
+def explain(db_conn: pymysql.connections.Connection, sql: str, params: dict[str, int]) -> list[dict[str, Any]]:
+    with db_conn.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def analyze(db_conn: pymysql.connections.Connection, sql: str, params: dict[str, int]) -> dict[str, Any]:
+    """ANALYZE FORMAT=JSON: MariaDB runs the query and reports the rows each step really read (r_rows)."""
+    with db_conn.cursor() as cursor:
+        cursor.execute("ANALYZE FORMAT=JSON " + sql, params)
+        (text,) = cursor.fetchone()
+    plan: dict[str, Any] = json.loads(text)
+    return plan
+
+
+def nodes(plan: Any, key: str) -> Iterator[dict[str, Any]]:
+    """Every object under `key` anywhere in the plan."""
+    if isinstance(plan, dict):
+        for name, value in plan.items():
+            if name == key and isinstance(value, dict):
+                yield value
+            yield from nodes(value, key)
+    elif isinstance(plan, list):
+        for value in plan:
+            yield from nodes(value, key)
+
+
+def describe(rows: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        f"{r['id']} {r['select_type']:<8} {r['table']:<11} {r['type']:<6} key={r['key']} rows={r['rows']}"
+        f" extra={r['Extra']!r}"
+        for r in rows
+    )
+
+
+def assert_no_sort_of_the_table(rows: list[dict[str, Any]], fetch: int) -> None:
+    """No temporary table; a filesort only of the page itself (the ids a derived table picked), never of a table."""
+    for row in rows:
+        extra = row["Extra"] or ""
+        assert "Using temporary" not in extra, describe(rows)
+        if "Using filesort" in extra:
+            assert str(row["table"]).startswith("<derived"), describe(rows)
+            assert int(row["rows"]) <= fetch, describe(rows)
+
+
+def assert_reads_about_one_page(plan: dict[str, Any], fetch: int) -> None:
+    """What the query really read: about `fetch` rows from each table, whatever the depth."""
+    text = json.dumps(plan)
+    assert "temporary_table" not in text, text
+    tables = list(nodes(plan, "table"))
+    assert tables, text
+    for table in tables:
+        read = float(table["r_loops"]) * float(table.get("r_rows") or 0)
+        assert read <= fetch, f"{table['table_name']} ({table['access_type']} on {table.get('key')}) read {read:g} rows"
+    for sort in nodes(plan, "filesort"):
+        assert float(sort["r_output_rows"]) <= fetch, text
+
+
+# ---- the tests ----
+
+
+@pytest.mark.parametrize("name", ARTICLE_LISTS)
+def test_article_list_plans(db_conn: pymysql.connections.Connection, bulk: Bulk, name: str) -> None:
+    sql = load_queries("articles").queries[name].sql
+    failures = []
+    for label, page in article_pages(bulk, order_of(name)):
+        params = {"author_id": bulk.author_id, **page} if "author" in name else page
+        rows = explain(db_conn, sql, params)
+        plan = describe(rows)
+        try:
+            assert_no_sort_of_the_table(rows, page["fetch"])
+            # The ids are picked with an index ...
+            (inner,) = [r for r in rows if r["select_type"] == "DERIVED"]
+            assert inner["table"] == "articles" and inner["key"] is not None, plan
+            # ... and only those ids are joined to their rows and authors, by primary key.
+            by_alias = {r["table"]: r for r in rows if r["select_type"] == "PRIMARY"}
+            for alias in ("a", "u"):
+                assert (by_alias[alias]["type"], by_alias[alias]["key"]) == ("eq_ref", "PRIMARY"), plan
+            assert_reads_about_one_page(analyze(db_conn, sql, params), page["fetch"])
+        except AssertionError as failure:
+            failures.append(f"{label}: {str(failure).splitlines()[0]}\n{plan}")
+    assert not failures, f"{name}:\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize("name", USER_LISTS)
+def test_user_list_plans(db_conn: pymysql.connections.Connection, bulk: Bulk, name: str) -> None:
+    sql = load_queries("users").queries[name].sql
+    failures = []
+    for label, page in user_pages(bulk, order_of(name)):
+        rows = explain(db_conn, sql, page)
+        plan = describe(rows)
+        try:
+            assert not any("Using filesort" in (r["Extra"] or "") for r in rows), plan
+            assert_no_sort_of_the_table(rows, page["fetch"])
+            assert all(r["key"] is not None for r in rows), plan
+            assert_reads_about_one_page(analyze(db_conn, sql, page), page["fetch"])
+        except AssertionError as failure:
+            failures.append(f"{label}: {str(failure).splitlines()[0]}\n{plan}")
+    assert not failures, f"{name}:\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize("name", ARTICLE_LISTS)
+def test_explained_queries_answer_a_deep_page_right(
+    db_conn: pymysql.connections.Connection, bulk: Bulk, name: str
+) -> None:
+    """The queries explained above return the right rows from deep in the bulk data."""
+    order = order_of(name)
+    last_id = bulk.first_article + 50_000 + 5
+    page = cursor_page(order, last_id)
+    params = {"author_id": bulk.author_id, **page} if "author" in name else page
+    with db_conn.cursor() as cursor:
+        cursor.execute(load_queries("articles").queries[name].sql, params)
+        rows = cursor.fetchall()
+        cursor.execute(
+            "SELECT id FROM articles WHERE deleted_at IS NULL AND id > %s ORDER BY id LIMIT %s"
+            if order == "asc"
+            else "SELECT id FROM articles WHERE deleted_at IS NULL AND id < %s ORDER BY id DESC LIMIT %s",
+            (last_id, page["fetch"]),
+        )
+        expected = [row[0] for row in cursor.fetchall()]
+    assert len(expected) == PAGE + 1
+    assert [row[0] for row in rows] == expected
+    assert all(row[3] == bulk.author_id and row[0] % 10 for row in rows)
