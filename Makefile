@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest migrate db clean
+.PHONY: run test lint typecheck pytest migrate db clean lint-deploy image-test docs-check
 
-$(STAMP): pyproject.toml
+# The install re-runs when the dependencies or the pinned docs assets change (hatch_build.py fetches those).
+$(STAMP): pyproject.toml hatch_build.py blogsvc/docs_assets/packages.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -19,11 +20,13 @@ migrate: $(STAMP) db
 	$(BIN)/blogsvc migrate
 
 run: migrate
-	$(BIN)/blogsvc serve --host $${BLOGSVC_HOST:-127.0.0.1} --port $${BLOGSVC_PORT:-8000}
+	BLOGSVC_LOG_FORMAT=$${BLOGSVC_LOG_FORMAT:-console} \
+	    $(BIN)/blogsvc serve --host $${BLOGSVC_HOST:-127.0.0.1} --port $${BLOGSVC_PORT:-8000}
 
-lint: $(STAMP)
+lint: $(STAMP) lint-deploy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -32,6 +35,24 @@ pytest: $(STAMP) db
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# The Kubernetes manifests against the API's schemas (--strict: an unknown field fails), and
+# deploy/compose.yaml parses and keeps its start-up order (mariadb healthy, then migrate, then blogsvc).
+lint-deploy: $(STAMP)
+	$(BIN)/kubernetes-validate --strict --quiet deploy/k8s/*.yaml
+	$(BIN)/python -c 'import sys, yaml; s = yaml.safe_load(open("deploy/compose.yaml"))["services"]; \
+	    order = {"mariadb": {"condition": "service_healthy"}, "migrate": {"condition": "service_completed_successfully"}}; \
+	    sys.exit(None if s["blogsvc"]["depends_on"] == order and "healthcheck" in s["mariadb"] else "deploy/compose.yaml: bad start-up order")'
+
+# Build the image with podman, run it against the local MariaDB and smoke-test the API through it
+# (deploy/image-smoke.sh says how). Needs podman; not part of `make test`.
+image-test: db
+	deploy/image-smoke.sh
+
+# /docs and /redoc in Debian's headless Chromium with no host but 127.0.0.1 resolvable: every operation
+# renders and the pages fetch nothing from elsewhere. Installs chromium if missing; not part of `make test`.
+docs-check: $(STAMP) db
+	$(BIN)/python deploy/check-docs-offline.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -65,8 +65,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     # prometheus_client's multiprocess mode sums their metrics (emptied: old workers' files are stale).
     if not settings.cursor_secret:
         os.environ["BLOGSVC_CURSOR_SECRET"] = secrets.token_urlsafe(32)
-    metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="blogsvc-metrics-"))
-    _empty_directory(metrics_dir)
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="blogsvc-metrics-")
+    _empty_directory(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     # Uvicorn re-raises SIGTERM once it has shut down gracefully; ending then is a clean exit (status 0).
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
     uvicorn.run(
