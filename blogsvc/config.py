@@ -17,6 +17,7 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 _DATABASE_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 
 class ConfigError(Exception):
@@ -88,40 +89,33 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cursor_secret: str = ""
 
 
-def _integer(low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        value = int(text)
-        if not low <= value <= high:
+def _ranged(kind: Callable[[str], N], low: N, high: N, what: str) -> Callable[[str], N]:
+    def parse(text: str) -> N:
+        value = kind(text)
+        if not low <= value <= high:  # NaN fails this too
             raise ValueError
         return value
 
-    parse.__doc__ = f"an integer from {low} to {high}"
+    parse.__doc__ = f"{what} from {low:g} to {high:g}"
     return parse
+
+
+def _integer(low: int, high: int) -> Callable[[str], int]:
+    return _ranged(int, low, high, "an integer")
 
 
 def _seconds(low: float, high: float) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        value = float(text)
-        if not low <= value <= high:
+    return _ranged(float, low, high, "a number of seconds")
+
+
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text.lower() not in choices:
             raise ValueError
-        return value
+        return text.lower()
 
-    parse.__doc__ = f"a number of seconds from {low:g} to {high:g}"
+    parse.__doc__ = "one of " + ", ".join(choices)
     return parse
-
-
-def _log_level(text: str) -> str:
-    """one of critical, error, warning, info, debug"""
-    if text.lower() not in LOG_LEVELS:
-        raise ValueError
-    return text.lower()
-
-
-def _log_format(text: str) -> str:
-    """json or console"""
-    if text.lower() not in ("json", "console"):
-        raise ValueError
-    return text.lower()
 
 
 def _get(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
@@ -148,8 +142,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         host=env.get("BLOGSVC_HOST") or "127.0.0.1",
         port=_get(env, "BLOGSVC_PORT", _integer(1, 65535), 8000),
         workers=_get(env, "BLOGSVC_WORKERS", _integer(1, 256), cpus),
-        log_level=_get(env, "BLOGSVC_LOG_LEVEL", _log_level, "info"),
-        log_format=_get(env, "BLOGSVC_LOG_FORMAT", _log_format, "json"),
+        log_level=_get(env, "BLOGSVC_LOG_LEVEL", _one_of(*LOG_LEVELS), "info"),
+        log_format=_get(env, "BLOGSVC_LOG_FORMAT", _one_of("json", "console"), "json"),
         drain_delay=_get(env, "BLOGSVC_DRAIN_DELAY", _seconds(0, 300), 3.0),
         shutdown_timeout=_get(env, "BLOGSVC_SHUTDOWN_TIMEOUT", _seconds(0, 3600), 30.0),
         readiness_timeout=_get(env, "BLOGSVC_READINESS_TIMEOUT", _seconds(0.05, 60), 1.0),
