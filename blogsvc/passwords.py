@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -23,7 +26,9 @@ class PasswordHasher:
             type=argon2.Type.ID,
         )
         # argon2-cffi releases the GIL while hashing; the pool size bounds CPU and memory use.
-        self._pool = ThreadPoolExecutor(max_workers=settings.hash_concurrency, thread_name_prefix="argon2")
+        self._pool = ThreadPoolExecutor(
+            max_workers=settings.hash_concurrency, thread_name_prefix="argon2", initializer=_lower_priority
+        )
         self._dummy_hash = ""
 
     async def start(self) -> None:
@@ -51,3 +56,10 @@ class PasswordHasher:
             return self._argon2.verify(password_hash, password)
         except (VerificationError, InvalidHashError):  # a mismatch is a VerificationError
             return False
+
+
+def _lower_priority() -> None:
+    """Hashing threads yield the CPU to the event loop (and a local database) when cores are short,
+    so reads keep their latency while passwords are hashed. Linux nice values are per thread."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)

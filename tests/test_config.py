@@ -22,8 +22,8 @@ def test_defaults() -> None:
     assert (settings.pool_min, settings.pool_max, settings.pool_acquire_timeout) == (1, 10, 5.0)
     assert (settings.pool_recycle, settings.db_connect_timeout) == (1800, 5.0)
     assert settings.log_level == "info"
-    assert settings.hash_concurrency == 2
-    assert (settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism) == (3, 65536, 4)
+    assert settings.hash_concurrency == 1
+    assert (settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism) == (2, 19456, 1)
     assert settings.cursor_secret == ""
 
 
