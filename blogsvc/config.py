@@ -82,10 +82,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     drain_delay: float = 3.0
     shutdown_timeout: float = 30.0
     readiness_timeout: float = 1.0
-    hash_concurrency: int = 2
-    argon2_time_cost: int = 3
-    argon2_memory_kib: int = 65536
-    argon2_parallelism: int = 4
+    hash_concurrency: int = 1
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19456
+    argon2_parallelism: int = 1
     cursor_secret: str = ""
 
 
@@ -147,10 +147,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         drain_delay=_get(env, "BLOGSVC_DRAIN_DELAY", _seconds(0, 300), 3.0),
         shutdown_timeout=_get(env, "BLOGSVC_SHUTDOWN_TIMEOUT", _seconds(0, 3600), 30.0),
         readiness_timeout=_get(env, "BLOGSVC_READINESS_TIMEOUT", _seconds(0.05, 60), 1.0),
-        hash_concurrency=_get(env, "BLOGSVC_HASH_CONCURRENCY", _integer(1, 64), 2),
-        argon2_time_cost=_get(env, "BLOGSVC_ARGON2_TIME_COST", _integer(1, 100), 3),
-        argon2_memory_kib=_get(env, "BLOGSVC_ARGON2_MEMORY_KIB", _integer(8, 4 * 1024 * 1024), 65536),
-        argon2_parallelism=_get(env, "BLOGSVC_ARGON2_PARALLELISM", _integer(1, 64), 4),
+        hash_concurrency=_get(env, "BLOGSVC_HASH_CONCURRENCY", _integer(1, 64), 1),
+        argon2_time_cost=_get(env, "BLOGSVC_ARGON2_TIME_COST", _integer(1, 100), 2),
+        argon2_memory_kib=_get(env, "BLOGSVC_ARGON2_MEMORY_KIB", _integer(8, 4 * 1024 * 1024), 19456),
+        argon2_parallelism=_get(env, "BLOGSVC_ARGON2_PARALLELISM", _integer(1, 64), 1),
         cursor_secret=env.get("BLOGSVC_CURSOR_SECRET", ""),
     )
     if settings.argon2_memory_kib < 8 * settings.argon2_parallelism:
