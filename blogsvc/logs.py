@@ -3,12 +3,15 @@ one access line per request carrying its request id, and no secret in any line."
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import secrets
+import sys
 import time
-import uuid
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import structlog
 from litestar.enums import ScopeType
 from litestar.logging.config import LoggingConfig, StructLoggingConfig
@@ -26,7 +29,7 @@ _GOOD_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 # Defence in depth: these keys never reach a log line, whoever logs them.
 _SECRET_KEYS = frozenset({"password", "password_hash", "new_hash", "old_hash", "authorization", "token", "secret"})
 
-access_log = structlog.get_logger("blogsvc.access")
+access_log = structlog.get_logger()
 
 
 def _redact_secrets(_: Any, __: str, event: EventDict) -> EventDict:
@@ -37,26 +40,27 @@ def _redact_secrets(_: Any, __: str, event: EventDict) -> EventDict:
 
 
 def structlog_plugin(settings: Settings) -> StructlogPlugin:
-    """structlog and the standard library (uvicorn, litestar, our own loggers) render alike."""
+    """structlog and the standard library (uvicorn, litestar, our own loggers) render alike. structlog's
+    lines (the access log: one a request) skip the standard library and are written straight to stderr,
+    which costs a third of the standard library's path."""
     as_json = settings.log_format == "json"
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
+        structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _redact_secrets,
     ]
-    renderer: Processor = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
-    final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
-    if as_json:
-        final.append(structlog.processors.format_exc_info)  # the traceback as one JSON string
     level = settings.log_level.upper()
     stdlib = LoggingConfig(
         formatters={
             "standard": {
                 "()": structlog.stdlib.ProcessorFormatter,
-                "foreign_pre_chain": [structlog.stdlib.ExtraAdder(), *shared],
-                "processors": [*final, renderer],
+                "foreign_pre_chain": [structlog.stdlib.ExtraAdder(), structlog.stdlib.add_logger_name, *shared],
+                "processors": [
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    *([structlog.processors.format_exc_info] if as_json else []),  # the traceback as one string
+                    structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(),
+                ],
             }
         },
         loggers={
@@ -70,14 +74,36 @@ def structlog_plugin(settings: Settings) -> StructlogPlugin:
         root={"level": "WARNING", "handlers": ["queue_listener"]},
         log_exceptions="never",  # errors.py logs unexpected exceptions itself, once
     )
+    if as_json:
+        render: Processor = _json_line
+        # Unbuffered, on file descriptor 2 itself: a line is out before the next request starts.
+        factory: Any = structlog.BytesLoggerFactory(open(2, "wb", buffering=0, closefd=False))  # noqa: SIM115
+    else:
+        render, factory = structlog.dev.ConsoleRenderer(), structlog.PrintLoggerFactory(sys.stderr)
     config = StructLoggingConfig(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
+        processors=[*shared, render],
+        logger_factory=factory,
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level]),
         standard_lib_logging_config=stdlib,
         log_exceptions="never",
     )
     return StructlogPlugin(StructlogConfig(structlog_logging_config=config, enable_middleware_logging=False))
+
+
+_json_encoder = msgspec.json.Encoder()
+
+
+def _json_line(_: Any, __: str, event: EventDict) -> bytes:
+    return _json_encoder.encode(event)
+
+
+# Unique without a system call per request: a random prefix per process, then a counter.
+_REQUEST_ID_PREFIX = secrets.token_hex(8)
+_request_ids = itertools.count(1)
+
+
+def _new_request_id() -> bytes:
+    return f"{_REQUEST_ID_PREFIX}{next(_request_ids):08x}".encode()
 
 
 class RequestLogMiddleware:
@@ -93,7 +119,7 @@ class RequestLogMiddleware:
             return
         method = scope["method"]
         given = next((value for name, value in scope["headers"] if name == REQUEST_ID_HEADER), b"")
-        request_id = given if _GOOD_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex.encode()
+        request_id = given if _GOOD_REQUEST_ID.fullmatch(given) else _new_request_id()
         status = 500
         started = time.perf_counter()
 
@@ -110,6 +136,7 @@ class RequestLogMiddleware:
             finally:
                 access_log.info(
                     "request",
+                    logger="blogsvc.access",
                     method=method,
                     route=scope.get("path_template", scope["path"]),
                     status=status,

@@ -21,8 +21,9 @@ def _bad(name: str, source: str) -> ValidationException:
     return ValidationException(detail="Invalid parameter", extra=[{"message": message, "key": name, "source": source}])
 
 
-def reject_lax_integers(request: Request[Any, Any, Any]) -> None:
-    """A before_request hook: 400 for an integer parameter that is not written as one."""
+async def reject_lax_integers(request: Request[Any, Any, Any]) -> None:
+    """A before_request hook: 400 for an integer parameter that is not written as one.
+    (async although it never awaits: Litestar would run a plain function in a worker thread.)"""
     for name, value in request.path_params.items():
         if name.endswith("_id") and not _DECIMAL.fullmatch(value):
             raise _bad(name, "path")
