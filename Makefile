@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest migrate db clean lint-deploy image-test docs-check
+.PHONY: run test lint typecheck pytest migrate db clean lint-deploy image-test docs-check fuzz
 
 # The install re-runs when the dependencies or the pinned docs assets change (hatch_build.py fetches those).
 $(STAMP): pyproject.toml hatch_build.py blogsvc/docs_assets/packages.toml
@@ -34,7 +34,14 @@ typecheck: $(STAMP)
 pytest: $(STAMP) db
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck fuzz pytest
+
+# schemathesis against a live server's /openapi.json (tests/fuzz/run.py): every phase, every check, with
+# tokens on. FUZZ_EXAMPLES=100 for the thorough run. In `make test` it runs before pytest, so that the
+# run ends on pytest's summary.
+FUZZ_EXAMPLES ?= 10
+fuzz: $(STAMP) db
+	$(BIN)/python -m tests.fuzz.run --max-examples $(FUZZ_EXAMPLES)
 
 # The Kubernetes manifests against the API's schemas (--strict: an unknown field fails), and
 # deploy/compose.yaml parses and keeps its start-up order (mariadb healthy, then migrate, then blogsvc).
@@ -53,6 +60,12 @@ image-test: db
 # renders and the pages fetch nothing from elsewhere. Installs chromium if missing; not part of `make test`.
 docs-check: $(STAMP) db
 	$(BIN)/python deploy/check-docs-offline.py
+
+# The whole suite against a throwaway 3-node MariaDB Galera cluster (../shared/tools/galera.sh), plus
+# the cluster tests (a node killed, a node cut off, under load). Takes a few minutes; not part of `make test`.
+.PHONY: test-galera
+test-galera: $(STAMP)
+	deploy/galera-test.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

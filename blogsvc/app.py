@@ -23,6 +23,7 @@ from blogsvc.logs import RequestLogMiddleware, structlog_plugin
 from blogsvc.metrics import MetricsController, pool_gauges, prometheus_config
 from blogsvc.pagination import Cursors, PageQuery
 from blogsvc.passwords import PasswordHasher
+from blogsvc.security import wiring as security
 from blogsvc.strict_params import reject_lax_integers
 from blogsvc.users.controller import UserController, verify_password
 
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 
-# The largest valid body (an article of 100,000 characters, JSON-escaped) stays well below this.
+# API.md's limit. An article of 100,000 characters sent as UTF-8 fits (at most 400 KB); sent with every
+# character \u-escaped, 100,000 characters outside the BMP (12 bytes each) would not.
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -72,11 +74,11 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
         ],
         dependencies=PROVIDERS,
         state=State({"cursors": cursors, "lifecycle": lifecycle}),
-        lifespan=[lifespan],
+        lifespan=[lifespan, security.lifespan(settings)],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JSONOnlyRequest,
         before_request=reject_lax_integers,
-        middleware=[prometheus_config.middleware],
+        middleware=[prometheus_config.middleware, *security.middleware(settings, MAX_BODY_BYTES)],
         plugins=[ProblemDetailsPlugin(problem_details_config()), structlog_plugin(settings)],
         openapi_config=OpenAPIConfig(
             title="blogsvc",
@@ -89,7 +91,8 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
         signature_types=[PageQuery, Database, PasswordHasher, Cursors],
     )
     # Outside Litestar's router, so that requests no route matches are logged and tagged too.
-    app.asgi_handler = RequestLogMiddleware(app.asgi_handler)
+    app.asgi_handler = RequestLogMiddleware(security.headers(app.asgi_handler))
+    security.complete_openapi(app, settings)
     return app
 
 

@@ -83,6 +83,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
+        # A backstop against overload: past this many connections or requests at once, a worker
+        # answers 503 at once instead of queueing more work (0: no limit).
+        limit_concurrency=settings.limit_concurrency or None,
     )
     return 0
 

@@ -9,11 +9,14 @@ from urllib.parse import quote, unquote, urlsplit
 
 import msgspec
 
+from blogsvc.security.tokens import ApiToken, TokenError, parse_tokens
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/blogsvc"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+ENVIRONMENTS = ("development", "production")
 _DATABASE_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 T = TypeVar("T")
@@ -30,41 +33,62 @@ class DatabaseURL(msgspec.Struct, frozen=True, kw_only=True):
     host: str
     port: int
     database: str
+    # Every server, in order of preference (see db.Database); the first is host:port, the one
+    # `blogsvc migrate` uses. Left out, it is just that one.
+    hosts: tuple[tuple[str, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.hosts:
+            msgspec.structs.force_setattr(self, "hosts", ((self.host, self.port),))
+        elif self.hosts[0] != (self.host, self.port):
+            raise ValueError("DatabaseURL: hosts must start with host:port")
 
     @classmethod
     def parse(cls, url: str, variable: str = "BLOGSVC_DATABASE_URL") -> DatabaseURL:
         def bad(why: str) -> ConfigError:
-            return ConfigError(f"{variable}: {why} (expected mysql://user:password@host:port/db)")
+            return ConfigError(f"{variable}: {why} (expected mysql://user:password@host:port[,host:port...]/db)")
 
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            raise bad("not a URL") from None
         if parts.scheme != "mysql":
             raise bad(f"scheme must be mysql, got {parts.scheme!r}")
-        try:
-            port = parts.port or 3306
-        except ValueError:
-            raise bad("port must be a number from 1 to 65535") from None
-        if not parts.hostname:
-            raise bad("no host")
+        # urllib reads a single host; a cluster's comma-separated servers are read here one by one.
+        hosts = []
+        for server in parts.netloc.rpartition("@")[2].split(","):
+            try:
+                address = urlsplit(f"//{server}")
+                port = address.port or 3306
+            except ValueError:
+                raise bad("port must be a number from 1 to 65535") from None
+            if not address.hostname:
+                raise bad("no host")
+            hosts.append((address.hostname, port))
         database = parts.path.lstrip("/")
         if not _DATABASE_NAME.fullmatch(database):
             raise bad("database name must be 1-64 letters, digits or underscores")
         return cls(
             user=unquote(parts.username or "root"),
             password=unquote(parts.password or ""),
-            host=parts.hostname,
-            port=port,
+            host=hosts[0][0],
+            port=hosts[0][1],
             database=database,
+            hosts=tuple(hosts),
         )
 
     def with_database(self, database: str) -> DatabaseURL:
         return msgspec.structs.replace(self, database=database)
 
-    def to_url(self) -> str:
-        """The URL form yoyo takes (user and password percent-encoded)."""
+    def to_url(self, *, all_hosts: bool = False) -> str:
+        """The URL form yoyo takes (user and password percent-encoded), naming the first server; with
+        `all_hosts`, every server, the form BLOGSVC_DATABASE_URL takes."""
         auth = quote(self.user, safe="")
         if self.password:
             auth += ":" + quote(self.password, safe="")
-        return f"mysql://{auth}@{self.host}:{self.port}/{self.database}"
+        servers = self.hosts if all_hosts else self.hosts[:1]
+        netloc = ",".join(f"[{host}]:{port}" if ":" in host else f"{host}:{port}" for host, port in servers)
+        return f"mysql://{auth}@{netloc}/{self.database}"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,6 +111,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     argon2_memory_kib: int = 19456
     argon2_parallelism: int = 1
     cursor_secret: str = ""
+    statement_timeout: float = 10.0
+    conflict_retries: int = 3
+    limit_concurrency: int = 1000
+    env: str = "development"
+    # SHA-256 digests with their scopes (never the tokens); empty: the API is open.
+    api_tokens: tuple[ApiToken, ...] = ()
+    password_min_length: int = 8
 
 
 def _ranged(kind: Callable[[str], N], low: N, high: N, what: str) -> Callable[[str], N]:
@@ -128,6 +159,14 @@ def _get(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: 
         raise ConfigError(f"{name} must be {parse.__doc__}, got {raw!r}") from None
 
 
+def _api_tokens(env: Mapping[str, str]) -> tuple[ApiToken, ...]:
+    # Not through _get(): its message would quote the value, and the value holds secrets.
+    try:
+        return parse_tokens(env.get("BLOGSVC_API_TOKENS", ""))
+    except TokenError as exc:
+        raise ConfigError(f"BLOGSVC_API_TOKENS: {exc}") from None
+
+
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Read every BLOGSVC_* setting; raise ConfigError naming the first bad one."""
     env = os.environ if env is None else env
@@ -152,7 +191,15 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         argon2_memory_kib=_get(env, "BLOGSVC_ARGON2_MEMORY_KIB", _integer(8, 4 * 1024 * 1024), 19456),
         argon2_parallelism=_get(env, "BLOGSVC_ARGON2_PARALLELISM", _integer(1, 64), 1),
         cursor_secret=env.get("BLOGSVC_CURSOR_SECRET", ""),
+        statement_timeout=_get(env, "BLOGSVC_STATEMENT_TIMEOUT", _seconds(0, 86400), 10.0),
+        conflict_retries=_get(env, "BLOGSVC_CONFLICT_RETRIES", _integer(0, 10), 3),
+        limit_concurrency=_get(env, "BLOGSVC_LIMIT_CONCURRENCY", _integer(0, 1_000_000), 1000),
+        env=_get(env, "BLOGSVC_ENV", _one_of(*ENVIRONMENTS), "development"),
+        api_tokens=_api_tokens(env),
+        password_min_length=_get(env, "BLOGSVC_PASSWORD_MIN_LENGTH", _integer(8, 256), 8),
     )
+    if settings.env == "production" and not settings.api_tokens:
+        raise ConfigError("BLOGSVC_ENV is production but BLOGSVC_API_TOKENS is empty: refusing to run open")
     if settings.argon2_memory_kib < 8 * settings.argon2_parallelism:
         raise ConfigError("BLOGSVC_ARGON2_MEMORY_KIB must be at least 8 x BLOGSVC_ARGON2_PARALLELISM")
     if settings.pool_min > settings.pool_max:

@@ -1,21 +1,24 @@
-"""The aiomysql pool, sessions and transactions on it, and the loader for the named queries in sql/."""
+"""The aiomysql pools (one per database server, failing over between them), statements and transactions
+on them with the retries that are safe, and the loader for the named queries in sql/."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import aiomysql
 import pymysql
 
-from blogsvc.errors import ServiceUnavailable, from_mysql_error
+from blogsvc.errors import ConnectionLost, ServerNotReady, ServiceUnavailable, TransientConflict, from_mysql_error
 
 if TYPE_CHECKING:
     from blogsvc.config import Settings
@@ -115,22 +118,62 @@ def loaded_query_files() -> list[QueryFile]:
 
 # ---- running queries ----
 
+_Cursor = aiomysql.Cursor
+# What a failed connection attempt or statement raises, below the domain errors.
+_DRIVER_ERRORS = (pymysql.err.MySQLError, OSError)
+# Seconds a statement gets on the client beyond the server's own limit before the client gives
+# up on the server (one that vanished without closing its sockets would never answer).
+_CLIENT_GRACE = 2.0
+# Retries after a conflict wait a random time up to base x 2^n seconds (capped): full jitter, so
+# the transactions that collided do not collide again in step.
+_BACKOFF_BASE, _BACKOFF_CAP = 0.05, 1.0
+# A server that keeps refusing connections is logged at most this often.
+_LOG_EVERY = 10.0
+# Errors after which a write or a transaction surely did not take effect, so it may run again.
+_RUN_AGAIN = (TransientConflict, ServerNotReady)
 
-@contextmanager
-def _translated_errors() -> Iterator[None]:
-    """MySQL errors that mean something to a caller become domain errors (errors.py says which)."""
-    try:
-        yield
-    except pymysql.err.InterfaceError as exc:  # the connection was already closed under us
-        raise ServiceUnavailable("The database connection was lost; retry shortly.") from exc
-    except pymysql.err.MySQLError as exc:
-        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
-        mapped = from_mysql_error(code, str(exc.args[1]) if len(exc.args) > 1 else "")
-        if mapped is None:
-            raise
-        raise mapped from exc
-    except OSError as exc:  # refused or reset before MySQL's protocol got a word in
-        raise ServiceUnavailable("The database is unavailable; retry shortly.") from exc
+T = TypeVar("T")
+
+
+def session_setup(statement_timeout: float) -> str:
+    """The statement each new connection runs first: UTC sessions and the statement time limit.
+
+    The limit is set with executable comments, so one statement suits both servers: MariaDB runs
+    `/*M!...*/` (max_statement_time, seconds, every statement) and skips `/*!50708...*/` as MySQL's;
+    MySQL 5.7.8+ runs `/*!50708...*/` (max_execution_time, milliseconds, SELECTs only) and reads
+    `/*M!...*/` as a plain comment."""
+    setup = "SET time_zone = '+00:00'"
+    if statement_timeout > 0:
+        setup += (
+            f" /*M!100108 , max_statement_time = {statement_timeout:.6f} */"
+            f" /*!50708 , max_execution_time = {max(1, round(statement_timeout * 1000))} */"
+        )
+    return setup
+
+
+def _domain_error(exc: Exception, conn: aiomysql.Connection) -> Exception | None:
+    """The domain error a driver exception on `conn` stands for, or None for a bug (to propagate as it is)."""
+    if isinstance(exc, pymysql.err.MySQLError) and exc.args and isinstance(exc.args[0], int):
+        mapped = from_mysql_error(exc.args[0], str(exc.args[1]) if len(exc.args) > 1 else "")
+        if mapped is not None:
+            return mapped
+    # Refused or reset before MySQL's protocol got a word in, used after it was closed, or any
+    # other failure that left the connection closed: it is lost.
+    if conn.closed or isinstance(exc, OSError | pymysql.err.InterfaceError):
+        return ConnectionLost("The database connection was lost; retry shortly.")
+    return None
+
+
+def _no_answer() -> ServiceUnavailable:
+    return ServiceUnavailable("The database did not answer in time; retry shortly.")
+
+
+def _wrong_kind(query: Query, kind: str) -> TypeError:
+    return TypeError(f"query {query.name!r} is a {query.kind!r} query, not {kind!r}")
+
+
+def _backoff(retry: int) -> float:
+    return random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2**retry))  # noqa: S311  (jitter, not a secret)
 
 
 class Executor(Protocol):
@@ -144,126 +187,313 @@ class Executor(Protocol):
 
 
 class Session:
-    """Runs named queries on one pooled connection."""
+    """Runs named queries on one pooled connection, as they come: no retries (inside a transaction,
+    one statement cannot be run again on its own)."""
 
-    def __init__(self, conn: aiomysql.Connection) -> None:
+    def __init__(self, conn: aiomysql.Connection, limit: float | None) -> None:
         self._conn = conn
+        self._limit = limit
 
-    @asynccontextmanager
-    async def _executed(self, query: Query, kind: str, params: Params) -> AsyncIterator[aiomysql.Cursor]:
+    async def _run(self, query: Query, kind: str, params: Params) -> aiomysql.Cursor:
         if query.kind != kind:
-            raise TypeError(f"query {query.name!r} is a {query.kind!r} query, not {kind!r}")
-        async with self._conn.cursor() as cursor:
-            with _translated_errors():
-                await cursor.execute(query.sql, params)
-            yield cursor
+            raise _wrong_kind(query, kind)
+        cursor = _Cursor(self._conn)
+        await self._guarded(cursor.execute(query.sql, params))
+        return cursor
+
+    async def _guarded(self, statement: Awaitable[Any]) -> None:
+        """Await a statement within the client's time limit, its errors turned into domain errors."""
+        try:
+            async with asyncio.timeout(self._limit):
+                await statement
+        except TimeoutError:
+            self._conn.close()
+            raise _no_answer() from None
+        except _DRIVER_ERRORS as exc:
+            mapped = _domain_error(exc, self._conn)
+            if mapped is None:
+                raise
+            raise mapped from exc
 
     async def one(self, query: Query, params: Params) -> Row | None:
-        async with self._executed(query, "one", params) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
+        row: Row | None = await (await self._run(query, "one", params)).fetchone()
+        return row
 
     async def value(self, query: Query, params: Params) -> Any:
-        async with self._executed(query, "value", params) as cursor:
-            row = await cursor.fetchone()
-            return None if row is None else row[0]
+        row = await (await self._run(query, "value", params)).fetchone()
+        return None if row is None else row[0]
 
     async def all(self, query: Query, params: Params) -> list[Row]:
-        async with self._executed(query, "all", params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await (await self._run(query, "all", params)).fetchall())
 
     async def execute(self, query: Query, params: Params) -> int:
-        async with self._executed(query, "execute", params) as cursor:
-            rowcount: int = cursor.rowcount
-            return rowcount
+        rowcount: int = (await self._run(query, "execute", params)).rowcount
+        return rowcount
 
     async def insert(self, query: Query, params: Params) -> int:
-        async with self._executed(query, "insert", params) as cursor:
-            lastrowid: int = cursor.lastrowid
-            return lastrowid
+        lastrowid: int = (await self._run(query, "insert", params)).lastrowid
+        return lastrowid
 
 
 class Database:
-    """The pool. Its query methods each run one autocommitted statement on a pooled connection."""
+    """Connection pools, one per database server, and statements run on them.
 
-    def __init__(self, pool: aiomysql.Pool, acquire_timeout: float) -> None:
-        self.pool = pool
+    Several servers are equivalent nodes of one cluster (Galera): every statement goes to the
+    current one, the first in the list at start. When it refuses a connection, the next in the
+    list that gives one becomes current; when it says it is not ready (a node cut off from the
+    cluster), the next becomes current at once. The current server stays current until it fails
+    in turn: no fail-back, so a recovering node is not hit while it catches up.
+
+    The query methods each run one autocommitted statement: a read whose connection dies under it
+    runs once more on a fresh connection (so a restarted or failed-over server costs no error); a
+    write the database rolled back for a conflict, or a node refused, runs again, with backoff. A
+    write whose connection died is never run again: it may have taken effect."""
+
+    def __init__(
+        self,
+        servers: Sequence[tuple[str, aiomysql.Pool]],
+        *,
+        acquire_timeout: float,
+        statement_timeout: float = 0.0,
+        conflict_retries: int = 3,
+    ) -> None:
+        if not servers:
+            raise ValueError("Database needs at least one server")
+        self._pools = [pool for _, pool in servers]
+        self._names = {pool: name for name, pool in servers}
+        self.pool: aiomysql.Pool = self._pools[0]  # the current server's pool (/metrics samples it)
         self._acquire_timeout = acquire_timeout
+        self._limit = statement_timeout + _CLIENT_GRACE if statement_timeout > 0 else None
+        self._retries = conflict_retries
+        self._loop = asyncio.get_running_loop()
+        self._logged: dict[aiomysql.Pool, float] = {}
 
     @classmethod
     def open(cls, settings: Settings) -> Database:
-        """Make the pool without connecting, so the service starts (not ready) while the database is down."""
+        """Make the pools without connecting, so the service starts (not ready) while the database is down."""
         db = settings.database
-        pool = aiomysql.Pool(
-            minsize=settings.pool_min,
-            maxsize=settings.pool_max,
-            echo=False,
-            pool_recycle=settings.pool_recycle,
-            loop=asyncio.get_running_loop(),
-            host=db.host,
-            port=db.port,
-            user=db.user,
-            password=db.password,
-            db=db.database,
-            charset="utf8mb4",
-            autocommit=True,
-            connect_timeout=settings.db_connect_timeout,
-            init_command="SET time_zone = '+00:00'",
+        loop = asyncio.get_running_loop()
+        servers = [
+            (
+                f"{host}:{port}",
+                aiomysql.Pool(
+                    minsize=settings.pool_min,
+                    maxsize=settings.pool_max,
+                    echo=False,
+                    pool_recycle=settings.pool_recycle,
+                    loop=loop,
+                    host=host,
+                    port=port,
+                    user=db.user,
+                    password=db.password,
+                    db=db.database,
+                    charset="utf8mb4",
+                    autocommit=True,
+                    connect_timeout=settings.db_connect_timeout,
+                    init_command=session_setup(settings.statement_timeout),
+                ),
+            )
+            for host, port in db.hosts
+        ]
+        return cls(
+            servers,
+            acquire_timeout=settings.pool_acquire_timeout,
+            statement_timeout=settings.statement_timeout,
+            conflict_retries=settings.conflict_retries,
         )
-        return cls(pool, settings.pool_acquire_timeout)
+
+    @property
+    def server(self) -> str:
+        """host:port of the current server."""
+        return self._names[self.pool]
 
     async def close(self) -> None:
-        self.pool.close()
-        await self.pool.wait_closed()
+        for pool in self._pools:
+            pool.close()
+        await asyncio.gather(*(pool.wait_closed() for pool in self._pools))
+
+    # -- connections and fail-over --
+
+    def _no_connection(self) -> ServiceUnavailable:
+        return ServiceUnavailable(
+            f"No database connection came free within {self._acquire_timeout:g} s; retry shortly."
+        )
+
+    def _after(self, pool: aiomysql.Pool) -> list[aiomysql.Pool]:
+        """The other servers' pools, in list order starting after `pool`'s, wrapping around."""
+        at = self._pools.index(pool)
+        return self._pools[at + 1 :] + self._pools[:at]
+
+    def _make_current(self, pool: aiomysql.Pool, instead_of: aiomysql.Pool, why: object) -> None:
+        if self.pool is instead_of:
+            self.pool = pool
+            log.warning("database server %s failed (%s); now using %s", self._names[instead_of], why, self.server)
+
+    async def _fail_over(self, failed: aiomysql.Pool, exc: Exception) -> tuple[aiomysql.Pool, aiomysql.Connection]:
+        """`failed` gave no connection: take one from the next server that gives one, and make it current."""
+        for pool in self._after(failed):
+            try:
+                conn = await pool.acquire()
+            except _DRIVER_ERRORS:
+                continue
+            self._make_current(pool, failed, exc)
+            return pool, conn
+        now = self._loop.time()
+        if now - self._logged.get(failed, -_LOG_EVERY) >= _LOG_EVERY:
+            self._logged[failed] = now
+            log.warning("no database server gives a connection (%s: %s)", self._names[failed], exc)
+        raise ServiceUnavailable("The database is unavailable; retry shortly.") from exc
+
+    def _avoid(self, pool: aiomysql.Pool, why: object) -> None:
+        """`pool`'s server answers but is not ready: the next one becomes current."""
+        if len(self._pools) > 1:
+            self._make_current(self._after(pool)[0], pool, why)
+
+    async def _connection(self) -> tuple[aiomysql.Pool, aiomysql.Connection]:
+        pool = self.pool
+        try:
+            async with asyncio.timeout(self._acquire_timeout):
+                try:
+                    return pool, await pool.acquire()
+                except _DRIVER_ERRORS as exc:
+                    return await self._fail_over(pool, exc)
+        except TimeoutError:
+            raise self._no_connection() from None
+
+    async def _once(self, query: Query, params: Params) -> aiomysql.Cursor:
+        """One autocommitted statement on a pooled connection; the cursor holds its (buffered) result.
+
+        The hot path: one pool acquire, one round trip, one timer (rescheduled from the acquire
+        timeout to the statement's limit)."""
+        pool = self.pool
+        conn = None
+        try:
+            async with asyncio.timeout(self._acquire_timeout) as deadline:
+                try:
+                    conn = await pool.acquire()
+                except _DRIVER_ERRORS as exc:
+                    pool, conn = await self._fail_over(pool, exc)
+                deadline.reschedule(None if self._limit is None else self._loop.time() + self._limit)
+                cursor = _Cursor(conn)
+                await cursor.execute(query.sql, params)
+                return cursor
+        except TimeoutError:
+            if conn is None:
+                raise self._no_connection() from None
+            conn.close()
+            raise _no_answer() from None
+        except _DRIVER_ERRORS as exc:
+            mapped = _domain_error(exc, conn)
+            if mapped is None:
+                raise
+            if isinstance(mapped, ServerNotReady):
+                self._avoid(pool, exc)
+            raise mapped from exc
+        finally:
+            if conn is not None:
+                pool.release(conn)
+
+    async def _run_again(self, attempt: Callable[[], Awaitable[T]], error: ServiceUnavailable) -> T:
+        """Run `attempt` again after the database rolled it back (a conflict) or refused it (a node
+        not ready; the next one is current now): up to `conflict_retries` more times, each after a
+        jittered exponential backoff; the last error if they all fail."""
+        for retry in range(1, self._retries + 1):
+            log.info("database: %s; retry %d of %d", error.__cause__ or error, retry, self._retries)
+            await asyncio.sleep(_backoff(retry))
+            try:
+                return await attempt()
+            except _RUN_AGAIN as exc:
+                error = exc
+        raise error
+
+    # -- sessions and transactions --
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Session]:
+        pool, conn = await self._connection()
         try:
-            with _translated_errors():
-                async with asyncio.timeout(self._acquire_timeout):
-                    conn = await self.pool.acquire()
-        except TimeoutError:
-            raise ServiceUnavailable(
-                f"No database connection came free within {self._acquire_timeout:g} s; retry shortly."
-            ) from None
-        try:
-            yield Session(conn)
+            yield Session(conn, self._limit)
         finally:
-            self.pool.release(conn)
+            pool.release(conn)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:
-        """A session inside BEGIN ... COMMIT; any exception rolls back."""
+        """A session inside BEGIN ... COMMIT; any exception, a failed COMMIT included, rolls back.
+        Not retried: a transaction to be retried on conflicts goes through run_in_transaction()."""
         async with self.session() as session:
             conn = session._conn
-            with _translated_errors():
-                await conn.begin()
+            await session._guarded(conn.begin())
             try:
                 yield session
+                await session._guarded(conn.commit())
             except BaseException:
                 # A failed rollback leaves the connection mid-transaction; the pool then closes it.
                 with suppress(Exception):
-                    await conn.rollback()
+                    async with asyncio.timeout(self._limit):
+                        await conn.rollback()
                 raise
-            with _translated_errors():
-                await conn.commit()
+
+    async def run_in_transaction(self, fn: Callable[[Session], Awaitable[T]]) -> T:
+        """`await fn(session)` inside BEGIN ... COMMIT, and its result. When the database rolls the
+        transaction back for a conflict (deadlock, lock wait timeout, a cluster's certification
+        failure at COMMIT), or a cluster node refuses it, the whole of it runs again, so `fn` must
+        do nothing but run statements on the session. Other errors roll back and propagate."""
+        try:
+            return await self._transaction_once(fn)
+        except _RUN_AGAIN as exc:
+            return await self._run_again(partial(self._transaction_once, fn), exc)
+
+    async def _transaction_once(self, fn: Callable[[Session], Awaitable[T]]) -> T:
+        async with self.transaction() as session:
+            return await fn(session)
+
+    # -- one autocommitted statement --
 
     async def one(self, query: Query, params: Params) -> Row | None:
-        async with self.session() as session:
-            return await session.one(query, params)
+        if query.kind != "one":
+            raise _wrong_kind(query, "one")
+        try:
+            cursor = await self._once(query, params)
+        except ConnectionLost:  # a read is safe to run again; on a fresh connection
+            cursor = await self._once(query, params)
+        row: Row | None = await cursor.fetchone()
+        return row
 
     async def value(self, query: Query, params: Params) -> Any:
-        async with self.session() as session:
-            return await session.value(query, params)
+        if query.kind != "value":
+            raise _wrong_kind(query, "value")
+        try:
+            cursor = await self._once(query, params)
+        except ConnectionLost:
+            cursor = await self._once(query, params)
+        row = await cursor.fetchone()
+        return None if row is None else row[0]
 
     async def all(self, query: Query, params: Params) -> list[Row]:
-        async with self.session() as session:
-            return await session.all(query, params)
+        if query.kind != "all":
+            raise _wrong_kind(query, "all")
+        try:
+            cursor = await self._once(query, params)
+        except ConnectionLost:
+            cursor = await self._once(query, params)
+        return list(await cursor.fetchall())
 
     async def execute(self, query: Query, params: Params) -> int:
-        async with self.session() as session:
-            return await session.execute(query, params)
+        if query.kind != "execute":
+            raise _wrong_kind(query, "execute")
+        try:
+            cursor = await self._once(query, params)
+        except _RUN_AGAIN as exc:  # rolled back or refused, so safe to run again
+            cursor = await self._run_again(partial(self._once, query, params), exc)
+        rowcount: int = cursor.rowcount
+        return rowcount
 
     async def insert(self, query: Query, params: Params) -> int:
-        async with self.session() as session:
-            return await session.insert(query, params)
+        if query.kind != "insert":
+            raise _wrong_kind(query, "insert")
+        try:
+            cursor = await self._once(query, params)
+        except _RUN_AGAIN as exc:
+            cursor = await self._run_again(partial(self._once, query, params), exc)
+        lastrowid: int = cursor.lastrowid
+        return lastrowid

@@ -52,6 +52,24 @@ class ServiceUnavailable(DomainError):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
+class ConnectionLost(ServiceUnavailable):
+    """The connection broke under a statement, so whether it took effect is unknown; a read may run again."""
+
+
+class ServerNotReady(ConnectionLost):
+    """The server answers but cannot run or commit statements (a cluster node outside the primary
+    component); what it refused did not take effect."""
+
+
+class TransientConflict(ServiceUnavailable):
+    """The database rolled the transaction back (deadlock, lock wait timeout, a cluster's certification
+    failure); nothing of it took effect, so running it again is safe."""
+
+
+class StatementTimeout(ServiceUnavailable):
+    """The server stopped a statement at its time limit."""
+
+
 class DuplicateKey(Conflict):
     """A unique index refused a row; `key` names the index. Repositories say which field."""
 
@@ -60,8 +78,24 @@ class DuplicateKey(Conflict):
         self.key = key
 
 
-# Client-side codes (2xxx) and server codes that mean "this connection or server is gone".
-_CONNECTION_LOST = frozenset({1040, 1053, 1927, 2003, 2006, 2013, 2055, 4031})
+# MySQL and MariaDB error codes, by what a caller can do about them. Client-side codes are 2xxx.
+# No connection to be had (these come when connecting): the server is down or full.
+_UNAVAILABLE = frozenset({1040, 2003})
+# The connection died under a statement: server gone away, lost during the query, lost (with errno),
+# server shutting down, connection killed, disconnected for inactivity (MySQL 8).
+_CONNECTION_LOST = frozenset({2006, 2013, 2055, 1053, 1927, 4031})
+# The node is joining, or cut off from the cluster's primary component, so another should be used:
+# Galera's "WSREP has not yet prepared node for application use" before a statement, and "Got error
+# during COMMIT" (e.g. "Not connected to Primary Component") when it cannot replicate a commit,
+# which then did not happen.
+_NOT_READY = frozenset({1047, 1180})
+# Rolled back, nothing took effect: deadlock (also how Galera reports a commit-time certification
+# failure or a brute-force abort), lock wait timeout, MySQL Group Replication's certification failure.
+_TRANSIENT_CONFLICT = frozenset({1213, 1205, 3101})
+# The statement time limit: MariaDB's max_statement_time, MySQL's max_execution_time.
+_STATEMENT_TIMEOUT = frozenset({1969, 3024})
+# KILL QUERY from an operator.
+_QUERY_INTERRUPTED = 1317
 _DUPLICATE_ENTRY = 1062
 _DUPLICATE_KEY_NAME = re.compile(r"for key '(?:[^'.]*\.)?([^']+)'")
 
@@ -71,7 +105,15 @@ def from_mysql_error(code: int, message: str) -> Exception | None:
     if code == _DUPLICATE_ENTRY:
         match = _DUPLICATE_KEY_NAME.search(message)
         return DuplicateKey(match.group(1) if match else "")
+    if code in _TRANSIENT_CONFLICT:
+        return TransientConflict("The database rolled the change back after a conflict; retry shortly.")
     if code in _CONNECTION_LOST:
+        return ConnectionLost("The database connection was lost; retry shortly.")
+    if code in _NOT_READY:
+        return ServerNotReady("The database server is not ready; retry shortly.")
+    if code in _STATEMENT_TIMEOUT:
+        return StatementTimeout("The database query took too long; retry shortly.")
+    if code in _UNAVAILABLE or code == _QUERY_INTERRUPTED:
         return ServiceUnavailable("The database is unavailable; retry shortly.")
     return None
 

@@ -82,7 +82,13 @@ class Cursors:
         except (binascii.Error, ValueError):
             raw = b""
         payload, tag = raw[: _CURSOR.size], raw[_CURSOR.size :]
-        if len(raw) != _CURSOR.size + _TAG_BYTES or not hmac.compare_digest(tag, self._tag(payload, listing)):
+        # Only the exact text we issued: base64 ignores the spare bits of its last character.
+        canonical = base64.urlsafe_b64encode(raw).decode().rstrip("=") == cursor
+        if (
+            not canonical
+            or len(raw) != _CURSOR.size + _TAG_BYTES
+            or not hmac.compare_digest(tag, self._tag(payload, listing))
+        ):
             raise BadRequest("cursor is malformed, tampered with, or from another listing or order")
         return int(_CURSOR.unpack(payload)[1])
 

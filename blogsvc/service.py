@@ -42,11 +42,11 @@ def healthz() -> Health:
 # The browser may fetch nothing for the documentation pages from anywhere but this service: ReDoc's
 # "API docs by Redocly" footer would load its logo from Redocly's CDN, for one. Inline scripts and
 # styles stay allowed (the pages start with one, and both UIs style themselves inline); ReDoc's
-# search runs in a worker made from a blob: URL.
+# search runs in a worker made from a blob: URL. No other site may frame them (clickjacking).
 DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'"
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
 

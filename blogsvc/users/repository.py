@@ -94,15 +94,19 @@ async def update(db: Executor, user_id: int, changes: dict[str, Any], if_match: 
 async def delete(db: Database, user_id: int, if_match: str | None) -> None:
     """Soft-delete the user and, in the same transaction, its live articles."""
     now = utc_now()
-    async with db.transaction() as tx:
+
+    async def soft_delete(tx: Executor) -> None:
         if not await tx.execute(_SOFT_DELETE, {"id": user_id, "if_match": if_match, "now": now}):
             await explain_unchanged(tx, _GET_VERSION, "user", user_id)
         await articles.delete_by_author(tx, user_id, now)
 
+    await db.run_in_transaction(soft_delete)
+
 
 async def restore(db: Database, user_id: int) -> Versioned[User]:
     """Bring back a deleted user and exactly the articles deleted with it, in one transaction."""
-    async with db.transaction() as tx:
+
+    async def bring_back(tx: Executor) -> None:
         try:
             restored = await tx.execute(_RESTORE, {"id": user_id})
         except DuplicateKey:
@@ -110,6 +114,8 @@ async def restore(db: Database, user_id: int) -> Versioned[User]:
         if not restored:
             raise NotFound(f"No deleted user with id {user_id}.")
         await articles.restore_by_author(tx, user_id)
+
+    await db.run_in_transaction(bring_back)
     return await get(db, user_id)
 
 

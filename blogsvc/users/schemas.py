@@ -9,9 +9,11 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from blogsvc.pagination import Page
 from blogsvc.schemas import Id, Timestamp
+from blogsvc.security import password_policy
 
 Email = Annotated[str, Meta(min_length=3, max_length=254, extra_json_schema={"format": "email"})]
-Password = Annotated[str, Meta(min_length=8, max_length=256)]
+# BLOGSVC_PASSWORD_MIN_LENGTH may raise the minimum; password_policy.check() applies it, and the blocklists.
+Password = Annotated[str, Meta(min_length=password_policy.MIN_LENGTH, max_length=password_policy.MAX_LENGTH)]
 Name = Annotated[str, Meta(max_length=100)]
 
 
@@ -33,6 +35,7 @@ class UserCreate(Struct, kw_only=True, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         self.email = normalized_email(self.email)
+        password_policy.check(self.password)
 
 
 class UserReplace(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -61,6 +64,8 @@ class UserPatch(Struct, kw_only=True, forbid_unknown_fields=True):
     def __post_init__(self) -> None:
         if self.email is not UNSET:
             self.email = normalized_email(self.email)
+        if self.password is not UNSET:
+            password_policy.check(self.password)
 
 
 class Credentials(Struct, kw_only=True, forbid_unknown_fields=True):

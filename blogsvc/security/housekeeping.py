@@ -1,0 +1,72 @@
+"""What the security features need while the app runs: a warning when it runs open, and the periodic
+deletion of closed lockout windows and expired idempotency records (the logic ignores them anyway;
+this only keeps the tables small). Every worker of every replica sweeps; the deletes are idempotent."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from blogsvc.security import idempotency, lockout
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+    from contextlib import AbstractAsyncContextManager
+
+    from litestar import Litestar
+
+    from blogsvc.config import Settings
+    from blogsvc.db import Database
+
+log = logging.getLogger("blogsvc.security")
+
+SWEEP_EVERY = 600.0  # seconds, with some jitter so that workers spread out
+BATCH = 10_000
+
+
+async def sweep(db: Database) -> tuple[int, int]:
+    """Delete closed lockout windows and expired idempotency records, a batch at a time; how many of each."""
+    attempts = records = 0
+    while (deleted := await lockout.delete_closed_windows(db, BATCH)) > 0:
+        attempts += deleted
+        if deleted < BATCH:
+            break
+    while (deleted := await idempotency.delete_expired(db, BATCH)) > 0:
+        records += deleted
+        if deleted < BATCH:
+            break
+    return attempts, records
+
+
+async def _sweep_forever(db: Database) -> None:
+    while True:
+        await asyncio.sleep(SWEEP_EVERY * random.uniform(0.5, 1.0))  # noqa: S311  (jitter, not a secret)
+        try:
+            attempts, records = await sweep(db)
+        except Exception:
+            log.warning("housekeeping failed; trying again later", exc_info=True)
+        else:
+            if attempts or records:
+                log.info("housekeeping deleted %d lockout windows and %d idempotency records", attempts, records)
+
+
+def lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """A lifespan for create_app, after the one that opens the database."""
+
+    @asynccontextmanager
+    async def security(app: Litestar) -> AsyncIterator[None]:
+        if not settings.api_tokens:
+            log.warning("BLOGSVC_API_TOKENS is not set: the API is open to every caller (BLOGSVC_ENV=%s)", settings.env)
+        task = asyncio.create_task(_sweep_forever(app.state.db))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return security

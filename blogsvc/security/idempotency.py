@@ -1,0 +1,319 @@
+"""Safe retries: a POST with an `Idempotency-Key` header runs once per caller and key. A repeat with the same
+request within TTL gets the first response again (status, body, Location, ETag) and runs nothing; the key
+with a different request is a 422; a repeat while the first is still running is a 409.
+
+The first request claims the key with an INSERT the primary key lets only one request make, runs, and
+stores its response before sending it. A 5xx, or an exception, releases the key instead, so a retry runs
+again; a 4xx the route answered (404, 409 ...) is stored and replayed like a success. A request that fails
+validation (a bad body, path id or media type, or over the size limit) claims nothing: it changes nothing,
+and is answered without the database.
+
+POST /auth/verify takes the header but is never replayed: it creates nothing, and an old 200 replayed
+after the password changed would be a wrong answer to a security question."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+import msgspec
+from litestar import Litestar
+from litestar.enums import ScopeType
+from litestar.exceptions import ValidationException
+from litestar.middleware import ASGIMiddleware
+
+from blogsvc.db import load_queries, utc_now
+from blogsvc.errors import Conflict, DuplicateKey
+from blogsvc.pagination import MAX_ID
+from blogsvc.security.auth import caller
+from blogsvc.security.problems import UnprocessableContent
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from litestar.types import (
+        ASGIApp,
+        HTTPResponseStartEvent,
+        HTTPScope,
+        Message,
+        Receive,
+        ReceiveMessage,
+        Scope,
+        Send,
+    )
+
+    from blogsvc.db import Database
+
+log = logging.getLogger("blogsvc.idempotency")
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+TTL = timedelta(hours=24)
+# How long a claim may stay unfinished before the key counts as abandoned (its worker died mid-request):
+# well beyond any request's time (pool wait, statement time limit, argon2 queue).
+LEASE = timedelta(seconds=60)
+NOT_REPLAYED = frozenset({"/auth/verify"})
+MAX_KEY_LENGTH = 255
+# Visible ASCII: what a header can carry unaltered (servers strip surrounding spaces).
+KEY_PATTERN = r"^[!-~]{1,255}$"
+_KEY = re.compile(KEY_PATTERN.encode())
+_KEY_HEADER = HEADER.lower().encode()
+_REPLAYED_HEADER = REPLAYED_HEADER.lower().encode()
+# What a replay repeats besides status and body.
+_KEPT_HEADERS = frozenset({b"content-type", b"location", b"etag"})
+_PATH_ID = re.compile(r"[1-9][0-9]{0,15}")
+
+_sql = load_queries("idempotency")
+_CLAIM = _sql.take("claim_key")
+_TAKE_OVER = _sql.take("take_over_key")
+_GET = _sql.take("get_key")
+_FINISH = _sql.take("finish_key")
+_RELEASE = _sql.take("release_key")
+_DELETE_EXPIRED = _sql.take("delete_expired_keys")
+
+
+@dataclass(frozen=True)
+class Stored:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+class Record:
+    """One caller's key in the database, as one request sees it."""
+
+    def __init__(self, db: Database, key_hash: bytes, fingerprint: bytes) -> None:
+        self.db = db
+        self.key_hash = key_hash
+        self.fingerprint = fingerprint
+        self.claim = secrets.token_hex(16)
+
+    async def claim_or_find(self) -> Stored | None:
+        """None: this request holds the key and runs. Else the first response, to replay. UnprocessableContent
+        if the key was used for another request, Conflict while the first request still runs."""
+        for _ in range(3):  # the record may expire or be released between two statements
+            now = utc_now()
+            params = self._params(now)
+            try:
+                await self.db.execute(_CLAIM, params)
+                return None
+            except DuplicateKey:
+                pass
+            if await self.db.execute(_TAKE_OVER, params):
+                return None
+            row = await self.db.one(_GET, {"key_hash": self.key_hash.hex(), "now": now})
+            if row is None:
+                continue
+            fingerprint, status, headers, body = row
+            if not hmac.compare_digest(bytes(fingerprint), self.fingerprint):
+                raise UnprocessableContent(
+                    f"This {HEADER} was used for a different request (method, path or body); use a new key."
+                )
+            if status is not None:
+                return Stored(status, _decode_headers(headers), bytes(body or b""))
+            break
+        raise Conflict(
+            f"A request with this {HEADER} is still being processed; retry shortly.", headers={"Retry-After": "1"}
+        )
+
+    async def finish(self, stored: Stored) -> None:
+        await self.db.execute(
+            _FINISH,
+            {
+                "key_hash": self.key_hash.hex(),
+                "claim": self.claim,
+                "status": stored.status,
+                "response_headers": _encode_headers([h for h in stored.headers if h[0] in _KEPT_HEADERS]),
+                "response_body": base64.b64encode(stored.body).decode(),
+            },
+        )
+
+    async def release(self) -> None:
+        await self.db.execute(_RELEASE, {"key_hash": self.key_hash.hex(), "claim": self.claim})
+
+    def _params(self, now: datetime) -> dict[str, Any]:
+        return {
+            "key_hash": self.key_hash.hex(),
+            "fingerprint": self.fingerprint.hex(),
+            "claim": self.claim,
+            "lease_until": now + LEASE,
+            "now": now,
+            "expires_at": now + TTL,
+        }
+
+
+async def delete_expired(db: Database, batch: int = 10_000) -> int:
+    """Housekeeping: delete up to `batch` records past their TTL; how many went."""
+    return await db.execute(_DELETE_EXPIRED, {"now": utc_now(), "batch": batch})
+
+
+def _encode_headers(headers: list[tuple[bytes, bytes]]) -> str:
+    return msgspec.json.encode([[name.decode("latin-1"), value.decode("latin-1")] for name, value in headers]).decode()
+
+
+def _decode_headers(text: str | None) -> list[tuple[bytes, bytes]]:
+    pairs = msgspec.json.decode(text or "[]", type=list[tuple[str, str]])
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
+
+
+def _bad_key(message: str) -> ValidationException:
+    return ValidationException(detail="Invalid header", extra=[{"message": message, "key": HEADER, "source": "header"}])
+
+
+def _is_json(media_type: bytes) -> bool:
+    media_type = media_type.split(b";", 1)[0].strip().lower()
+    return media_type == b"application/json" or (
+        media_type.startswith(b"application/") and media_type.endswith(b"+json")
+    )
+
+
+def _passes_validation(scope: Scope, body: bytes) -> bool:
+    """Whether the route will accept this request's path ids and body (the same strict decoding as
+    body.py), so that a request bound to fail claims nothing and needs no database."""
+    for value in scope["path_params"].values():
+        if not (isinstance(value, str) and _PATH_ID.fullmatch(value) and int(value) <= MAX_ID):
+            return False
+    field = scope["route_handler"].parsed_data_field
+    if field is None:
+        return True
+    content_type = next((value for name, value in scope["headers"] if name == b"content-type"), b"")
+    if not _is_json(content_type):
+        return False
+    try:
+        msgspec.json.decode(body, type=field.annotation, strict=True)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # ValidationError is a DecodeError
+        return False
+    return True
+
+
+class IdempotencyMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, secret: bytes, max_body_bytes: int) -> None:
+        # A key of its own, derived from the service secret, for the fingerprints.
+        self._fingerprint_key = hmac.new(secret, b"blogsvc idempotency fingerprint v1", hashlib.sha256).digest()
+        self._max_body_bytes = max_body_bytes
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        keys = [value for name, value in scope["headers"] if name == _KEY_HEADER]
+        if cast("HTTPScope", scope)["method"] != "POST" or not keys:
+            await next_app(scope, receive, send)
+            return
+        if len(keys) > 1:
+            raise _bad_key(f"Send one {HEADER} header, not {len(keys)}.")
+        if not _KEY.fullmatch(keys[0]):
+            raise _bad_key(f"Expected 1 to {MAX_KEY_LENGTH} visible ASCII characters (no spaces).")
+        if scope["path"] in NOT_REPLAYED:
+            await next_app(scope, receive, send)
+            return
+
+        received, body, complete = await _read_body(receive, self._max_body_bytes)
+        replay_receive = _replaying(received, receive)
+        if not complete or not _passes_validation(scope, body):
+            await next_app(scope, replay_receive, send)
+            return
+
+        db: Database = Litestar.from_scope(scope).state.db
+        record = Record(db, self._key_hash(keys[0]), self._fingerprint(scope, body))
+        stored = await record.claim_or_find()
+        if stored is not None:
+            await _send_stored(send, stored, replayed=True)
+            return
+
+        response = _Capture()
+        try:
+            await next_app(scope, replay_receive, response.send)
+        except BaseException:
+            await _quietly(record.release(), "release")
+            raise
+        result = response.result()
+        if result is None or result.status >= 500:
+            await _quietly(record.release(), "release")
+        else:
+            await _quietly(record.finish(result), "store the response of")
+        if result is not None:
+            await _send_stored(send, result, replayed=False)
+
+    def _key_hash(self, key: bytes) -> bytes:
+        return hashlib.sha256(caller.get() + b"\0" + key).digest()
+
+    def _fingerprint(self, scope: Scope, body: bytes) -> bytes:
+        mac = hmac.new(self._fingerprint_key, digestmod=hashlib.sha256)
+        http = cast("HTTPScope", scope)
+        for part in (http["method"].encode(), http["path"].encode(), http["query_string"], body):
+            mac.update(len(part).to_bytes(8, "big") + part)
+        return mac.digest()
+
+
+class _Capture:
+    """Collects the response the route sends, so that it is stored before the client sees it."""
+
+    def __init__(self) -> None:
+        self.start: HTTPResponseStartEvent | None = None
+        self.chunks: list[bytes] = []
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.start = message
+        elif message["type"] == "http.response.body":
+            self.chunks.append(message.get("body", b""))
+
+    def result(self) -> Stored | None:
+        if self.start is None:
+            return None
+        headers = [(name.lower(), value) for name, value in self.start.get("headers", ())]
+        return Stored(self.start["status"], headers, b"".join(self.chunks))
+
+
+async def _send_stored(send: Send, stored: Stored, *, replayed: bool) -> None:
+    headers = stored.headers
+    if replayed:
+        headers = [*headers, (b"content-length", str(len(stored.body)).encode()), (_REPLAYED_HEADER, b"true")]
+    await send({"type": "http.response.start", "status": stored.status, "headers": headers})
+    await send({"type": "http.response.body", "body": stored.body, "more_body": False})
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[list[ReceiveMessage], bytes, bool]:
+    """The request's messages as received, its body, and whether the body was complete within `limit`
+    bytes (if not, reading stops there: the route answers 413)."""
+    received: list[ReceiveMessage] = []
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        received.append(message)
+        if message["type"] != "http.request":
+            return received, b"", False
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        chunks.append(chunk)
+        if size > limit:
+            return received, b"", False
+        if not message.get("more_body", False):
+            return received, b"".join(chunks), True
+
+
+def _replaying(received: list[ReceiveMessage], receive: Receive) -> Receive:
+    """A receive() that gives the messages already read, then reads on."""
+    pending = list(received)
+
+    async def replay() -> ReceiveMessage:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
+
+
+async def _quietly(action: Any, what: str) -> None:
+    try:
+        await action
+    except Exception:
+        log.exception("could not %s an idempotency record", what)

