@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest migrate db clean lint-deploy image-test docs-check fuzz
+.PHONY: run test lint typecheck pytest migrate db clean lint-deploy image-test docs-check bench bench-quick fuzz
 
 # The install re-runs when the dependencies or the pinned docs assets change (hatch_build.py fetches those).
 $(STAMP): pyproject.toml hatch_build.py blogsvc/docs_assets/packages.toml
@@ -66,6 +66,13 @@ docs-check: $(STAMP) db
 .PHONY: test-galera
 test-galera: $(STAMP)
 	deploy/galera-test.sh
+
+# blogsvc against the seed tutorial stack, side by side (bench/README.md). Not part of `make test`.
+bench: $(STAMP)
+	$(PYTHON) bench/run.py $(BENCH_ARGS)
+
+bench-quick: $(STAMP)
+	$(PYTHON) bench/run.py --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
