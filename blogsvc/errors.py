@@ -45,6 +45,21 @@ class PreconditionFailed(DomainError):
     status, slug = 412, "precondition-failed"
 
 
+class Forbidden(DomainError):
+    status, slug = 403, "forbidden"
+
+
+class UnprocessableContent(DomainError):
+    status, slug = 422, "unprocessable-content"
+
+
+class TooManyRequests(DomainError):
+    status, slug = 429, "too-many-requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
 class ServiceUnavailable(DomainError):
     status, slug = 503, "service-unavailable"
 

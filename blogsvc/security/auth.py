@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, cast
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
-from blogsvc.errors import Unauthorized
-from blogsvc.security.problems import Forbidden
+from blogsvc.errors import Forbidden, Unauthorized
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send

@@ -30,10 +30,9 @@ from litestar.exceptions import ValidationException
 from litestar.middleware import ASGIMiddleware
 
 from blogsvc.db import load_queries, utc_now
-from blogsvc.errors import Conflict, DuplicateKey
+from blogsvc.errors import Conflict, DuplicateKey, UnprocessableContent
 from blogsvc.pagination import MAX_ID
 from blogsvc.security.auth import caller
-from blogsvc.security.problems import UnprocessableContent
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from blogsvc.db import load_queries, utc_now
-from blogsvc.security.problems import TooManyRequests
+from blogsvc.errors import TooManyRequests
 
 if TYPE_CHECKING:
     from blogsvc.db import Executor

@@ -14,8 +14,8 @@ from litestar.testing import AsyncTestClient
 
 from blogsvc.app import create_app
 from blogsvc.db import Database
+from blogsvc.errors import TooManyRequests
 from blogsvc.security import housekeeping, lockout
-from blogsvc.security.problems import TooManyRequests
 from tests.helpers import assert_problem, new_user_body, unique_email
 
 if TYPE_CHECKING:
