@@ -449,51 +449,37 @@ class Database:
 
     # -- one autocommitted statement --
 
-    async def one(self, query: Query, params: Params) -> Row | None:
-        if query.kind != "one":
-            raise _wrong_kind(query, "one")
+    async def _read(self, query: Query, kind: str, params: Params) -> aiomysql.Cursor:
+        if query.kind != kind:
+            raise _wrong_kind(query, kind)
         try:
-            cursor = await self._once(query, params)
+            return await self._once(query, params)
         except ConnectionLost:  # a read is safe to run again; on a fresh connection
-            cursor = await self._once(query, params)
-        row: Row | None = await cursor.fetchone()
+            return await self._once(query, params)
+
+    async def _write(self, query: Query, kind: str, params: Params) -> aiomysql.Cursor:
+        if query.kind != kind:
+            raise _wrong_kind(query, kind)
+        try:
+            return await self._once(query, params)
+        except _RUN_AGAIN as exc:  # rolled back or refused, so safe to run again
+            return await self._run_again(partial(self._once, query, params), exc)
+
+    async def one(self, query: Query, params: Params) -> Row | None:
+        row: Row | None = await (await self._read(query, "one", params)).fetchone()
         return row
 
     async def value(self, query: Query, params: Params) -> Any:
-        if query.kind != "value":
-            raise _wrong_kind(query, "value")
-        try:
-            cursor = await self._once(query, params)
-        except ConnectionLost:
-            cursor = await self._once(query, params)
-        row = await cursor.fetchone()
+        row = await (await self._read(query, "value", params)).fetchone()
         return None if row is None else row[0]
 
     async def all(self, query: Query, params: Params) -> list[Row]:
-        if query.kind != "all":
-            raise _wrong_kind(query, "all")
-        try:
-            cursor = await self._once(query, params)
-        except ConnectionLost:
-            cursor = await self._once(query, params)
-        return list(await cursor.fetchall())
+        return list(await (await self._read(query, "all", params)).fetchall())
 
     async def execute(self, query: Query, params: Params) -> int:
-        if query.kind != "execute":
-            raise _wrong_kind(query, "execute")
-        try:
-            cursor = await self._once(query, params)
-        except _RUN_AGAIN as exc:  # rolled back or refused, so safe to run again
-            cursor = await self._run_again(partial(self._once, query, params), exc)
-        rowcount: int = cursor.rowcount
+        rowcount: int = (await self._write(query, "execute", params)).rowcount
         return rowcount
 
     async def insert(self, query: Query, params: Params) -> int:
-        if query.kind != "insert":
-            raise _wrong_kind(query, "insert")
-        try:
-            cursor = await self._once(query, params)
-        except _RUN_AGAIN as exc:
-            cursor = await self._run_again(partial(self._once, query, params), exc)
-        lastrowid: int = cursor.lastrowid
+        lastrowid: int = (await self._write(query, "insert", params)).lastrowid
         return lastrowid
