@@ -39,11 +39,12 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends tini \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# Dependencies first, from pyproject.toml alone, so a change to the code reuses this layer.
+# Dependencies first, from pyproject.toml alone, so a change to the code reuses this layer. The
+# optional asyncmy driver comes too, so that BLOGSVC_DB_DRIVER=asyncmy works in the image.
 COPY pyproject.toml ./
 RUN python3 -m venv /opt/blogsvc \
-    && python3 -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' \
-        > /tmp/requirements.txt \
+    && python3 -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+        print(*p["dependencies"], *p["optional-dependencies"]["asyncmy"], sep="\n")' > /tmp/requirements.txt \
     && /opt/blogsvc/bin/pip install ${PIP_CERT:+--cert "$PIP_CERT"} -r /tmp/requirements.txt
 COPY README.md hatch_build.py ./
 COPY blogsvc ./blogsvc

@@ -31,8 +31,10 @@ lint: $(STAMP) lint-deploy
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Twice: on the default driver, then on the optional asyncmy (blogsvc/drivers.py).
 pytest: $(STAMP) db
 	$(BIN)/pytest
+	BLOGSVC_DB_DRIVER=asyncmy $(BIN)/pytest -q
 
 test: lint typecheck fuzz pytest
 

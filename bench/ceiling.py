@@ -14,22 +14,29 @@ import argparse
 import asyncio
 import json
 import random
+import re
 import statistics
 import time
+from pathlib import Path
 
 import aiomysql
 import uvloop
 
+SQL_FILE = Path(__file__).resolve().parent.parent / "sql" / "articles.sql"
+
+
+def lookup_sql() -> str:
+    """get_articles from sql/articles.sql, with the named parameter made positional."""
+    text = SQL_FILE.read_text(encoding="utf-8").split("-- name: get_articles", 1)[1].split("-- name:", 1)[0]
+    sql = "\n".join(line for line in text.splitlines()[1:] if not line.lstrip().startswith("--"))
+    return re.sub(r"%\(ids\)s", "%s", sql).strip().rstrip(";")
+
+
 QUERIES = {
     # The brief's ceiling: a plain point-select on the articles table.
     "plain": "SELECT id, author_id, title, body, created_at, updated_at FROM articles WHERE id = %s",
-    # What blogsvc's GET /articles/{id} runs (sql/articles.sql, get_article), for information.
-    "blogsvc_query": (
-        "SELECT a.id, a.title, a.body, a.author_id, u.email,"
-        " DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),"
-        " DATE_FORMAT(a.updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'), a.version"
-        " FROM articles a JOIN users u ON u.id = a.author_id WHERE a.id = %s AND a.deleted_at IS NULL"
-    ),
+    # What blogsvc's GET /articles/{id} runs (sql/articles.sql, get_articles) for one id, for information.
+    "blogsvc_query": lookup_sql(),
 }
 
 
@@ -64,7 +71,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             article_id = rnd.randint(1, args.max_id)
             started = time.perf_counter()
             async with pool.acquire() as conn, conn.cursor() as cur:
-                await cur.execute(sql, (article_id,))
+                await cur.execute(sql, (article_id if args.query == "plain" else f"[{article_id}]",))
                 row = await cur.fetchone()
             if row is None:
                 raise RuntimeError(f"article {article_id} not found")
@@ -100,13 +107,18 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def database_arguments(parser: argparse.ArgumentParser) -> None:
+    """The server and database to measure on (the bench data: python3 bench/run.py --keep-db)."""
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3306)
     parser.add_argument("--user", default="root")
     parser.add_argument("--password", default="")
     parser.add_argument("--db", default="bench_blogsvc")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    database_arguments(parser)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--pool", type=int, default=10)
     parser.add_argument("--duration", type=float, default=10.0)

@@ -236,8 +236,10 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def blogsvc_env(db: DB) -> dict[str, str]:
-    return clean_env(BLOGSVC_DATABASE_URL=db.url("mysql", BLOGSVC_DB), BLOGSVC_LOG_LEVEL="warning")
+def blogsvc_env(db: DB, driver: str = "aiomysql") -> dict[str, str]:
+    return clean_env(
+        BLOGSVC_DATABASE_URL=db.url("mysql", BLOGSVC_DB), BLOGSVC_LOG_LEVEL="warning", BLOGSVC_DB_DRIVER=driver
+    )
 
 
 def seed_env(db: DB) -> dict[str, str]:
@@ -897,7 +899,7 @@ def build_scenarios(
                 Variant("ceiling", "raw aiomysql point-select", lambda: run_ceiling(opts, db, "plain", ceiling_pool)),
                 Variant(
                     "ceiling_join",
-                    "raw aiomysql, blogsvc's get_article query",
+                    "raw aiomysql, blogsvc's lookup SQL",
                     lambda: run_ceiling(opts, db, "blogsvc_query", ceiling_pool),
                 ),
             ],
@@ -1096,7 +1098,7 @@ def tables(
         if name == "read":
             for key, label in (
                 ("ceiling", "raw aiomysql point-select (no HTTP)"),
-                ("ceiling_join", "raw aiomysql, blogsvc's get_article SQL (no HTTP)"),
+                ("ceiling_join", "raw aiomysql, blogsvc's lookup SQL, one id (no HTTP)"),
             ):
                 if key in variants:
                     line(label, None, variants[key], None)
@@ -1134,7 +1136,7 @@ def render_markdown(rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
-def chart(summary: dict[str, dict[str, Any]], path: Path, subtitle: str) -> None:
+def chart(summary: dict[str, dict[str, Any]], path: Path, subtitle: str, driver: str = "aiomysql") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -1191,7 +1193,7 @@ def chart(summary: dict[str, dict[str, Any]], path: Path, subtitle: str) -> None
     ax.legend(
         handles=[
             Patch(color=seed_color, label="seed stack (FastAPI + sync SQLAlchemy)"),
-            Patch(color=svc_color, label="blogsvc (Litestar + aiomysql)"),
+            Patch(color=svc_color, label=f"blogsvc (Litestar + {driver})"),
             Patch(color=svc2_color, label="blogsvc, deep cursor page"),
         ],
         fontsize=8,
@@ -1258,7 +1260,9 @@ def machine_facts(db: DB) -> dict[str, Any]:
             ]
         ),
         "seed_packages": _packages(SEED_VENV, "fastapi", "sqlalchemy", "uvicorn", "mysqlclient", "pydantic"),
-        "blogsvc_packages": _packages(BLOGSVC_VENV, "litestar", "uvicorn", "aiomysql", "msgspec", "argon2-cffi"),
+        "blogsvc_packages": _packages(
+            BLOGSVC_VENV, "litestar", "uvicorn", "aiomysql", "asyncmy", "msgspec", "argon2-cffi"
+        ),
     }
 
 
@@ -1312,6 +1316,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--only",
         help="comma-separated scenarios: read,list,cursor,verify,create_article,"
         "update_article,mixed,create_user,reads_under_writes",
+    )
+    p.add_argument(
+        "--driver",
+        choices=("aiomysql", "asyncmy"),
+        default="aiomysql",
+        help="blogsvc's BLOGSVC_DB_DRIVER (default aiomysql, blogsvc's default); the ceiling stays raw aiomysql",
     )
     p.add_argument("--seed-port", type=int, default=8001)
     p.add_argument("--blogsvc-port", type=int, default=8002)
@@ -1453,7 +1463,8 @@ def _run(args: argparse.Namespace, db: DB, stamp: str) -> int:
         server_cpus,
     )
     seed = start_server("seed", seed_cmd, seed_env(db), args.seed_port, RESULTS / f"{stamp}-seed.log")
-    svc = start_server("blogsvc", svc_cmd, blogsvc_env(db), args.blogsvc_port, RESULTS / f"{stamp}-blogsvc.log")
+    svc_env = blogsvc_env(db, args.driver)
+    svc = start_server("blogsvc", svc_cmd, svc_env, args.blogsvc_port, RESULTS / f"{stamp}-blogsvc.log")
     probed = probe(seed, svc, args.users, args.articles)
 
     scenarios = build_scenarios(opts, db, seed, svc, probed["deep_cursor"], args.ceiling_pool, args.writers)
@@ -1515,6 +1526,7 @@ def _run(args: argparse.Namespace, db: DB, stamp: str) -> int:
     scenario_rows, target_rows = tables(summary, titles, targets)
     config = {
         "workers": args.workers,
+        "blogsvc_db_driver": args.driver,
         "rounds": args.rounds,
         "duration_s": args.duration,
         "warmup_s": args.warmup,
@@ -1535,8 +1547,8 @@ def _run(args: argparse.Namespace, db: DB, stamp: str) -> int:
         "command": " ".join(["python3 bench/run.py", *sys.argv[1:]]),
     }
     subtitle = (
-        f"{args.workers} worker(s) each, {args.connections} connections, {args.duration:g} s runs, "
-        f"median of {args.rounds} round(s); {facts['nproc']} CPUs, {stamp}"
+        f"{args.workers} worker(s) each, blogsvc on {args.driver}, {args.connections} connections, "
+        f"{args.duration:g} s runs, median of {args.rounds} round(s); {facts['nproc']} CPUs, {stamp}"
     )
     results = {
         "timestamp": stamp,
@@ -1560,7 +1572,7 @@ def _run(args: argparse.Namespace, db: DB, stamp: str) -> int:
         f"## Scenarios (requests/s and latency, median of rounds)\n\n{render_markdown(scenario_rows)}\n\n"
         f"## Targets\n\n{render_markdown(target_rows)}\n" + _incident_note()
     )
-    chart(summary, png_path, subtitle)
+    chart(summary, png_path, subtitle, args.driver)
     print()
     print(render_text(scenario_rows))
     print()

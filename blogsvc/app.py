@@ -16,7 +16,7 @@ from blogsvc.articles.controller import ArticleController, AuthorArticlesControl
 from blogsvc.body import JSONOnlyRequest
 from blogsvc.config import Settings, from_env
 from blogsvc.db import Database
-from blogsvc.deps import PROVIDERS
+from blogsvc.deps import Listing, providers
 from blogsvc.errors import problem_details_config
 from blogsvc.health import Lifecycle, readyz
 from blogsvc.logs import RequestLogMiddleware, structlog_plugin
@@ -58,6 +58,7 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
 
     # Without a configured secret, cursors are signed with one that lives as long as this app.
     cursors = Cursors(settings.cursor_secret.encode() or secrets.token_bytes(32))
+    state = State({"cursors": cursors, "lifecycle": lifecycle})
     app = Litestar(
         route_handlers=[
             service.service_info,
@@ -72,8 +73,8 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
             ArticleController,
             AuthorArticlesController,
         ],
-        dependencies=PROVIDERS,
-        state=State({"cursors": cursors, "lifecycle": lifecycle}),
+        dependencies=providers(state),
+        state=state,
         lifespan=[lifespan, security.lifespan(settings)],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JSONOnlyRequest,
@@ -88,10 +89,10 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
             openapi_router=service.openapi_json_router(),
             render_plugins=service.OPENAPI_RENDER_PLUGINS,
         ),
-        signature_types=[PageQuery, Database, PasswordHasher, Cursors],
+        signature_types=[PageQuery, Database, PasswordHasher, Listing],
     )
     # Outside Litestar's router, so that requests no route matches are logged and tagged too.
-    app.asgi_handler = RequestLogMiddleware(security.headers(app.asgi_handler))
+    app.asgi_handler = RequestLogMiddleware(security.headers(app.asgi_handler), settings.log_level)
     security.complete_openapi(app, settings)
     return app
 

@@ -9,6 +9,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import msgspec
 
+from blogsvc import drivers
 from blogsvc.security.tokens import ApiToken, TokenError, parse_tokens
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pool_acquire_timeout: float = 5.0
     pool_recycle: int = 1800
     db_connect_timeout: float = 5.0
+    db_driver: str = "aiomysql"
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -178,6 +180,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         pool_acquire_timeout=_get(env, "BLOGSVC_POOL_ACQUIRE_TIMEOUT", _seconds(0.01, 600), 5.0),
         pool_recycle=_get(env, "BLOGSVC_POOL_RECYCLE", _integer(1, 86400), 1800),
         db_connect_timeout=_get(env, "BLOGSVC_DB_CONNECT_TIMEOUT", _seconds(0.1, 600), 5.0),
+        db_driver=_get(env, "BLOGSVC_DB_DRIVER", _one_of(*drivers.NAMES), "aiomysql"),
         host=env.get("BLOGSVC_HOST") or "127.0.0.1",
         port=_get(env, "BLOGSVC_PORT", _integer(1, 65535), 8000),
         workers=_get(env, "BLOGSVC_WORKERS", _integer(1, 256), cpus),
@@ -202,6 +205,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("BLOGSVC_ENV is production but BLOGSVC_API_TOKENS is empty: refusing to run open")
     if settings.argon2_memory_kib < 8 * settings.argon2_parallelism:
         raise ConfigError("BLOGSVC_ARGON2_MEMORY_KIB must be at least 8 x BLOGSVC_ARGON2_PARALLELISM")
+    try:
+        drivers.load(settings.db_driver)
+    except ImportError as exc:
+        raise ConfigError(f"BLOGSVC_DB_DRIVER: {exc}") from None
     if settings.pool_min > settings.pool_max:
         raise ConfigError(
             f"BLOGSVC_POOL_MIN ({settings.pool_min}) must not exceed BLOGSVC_POOL_MAX ({settings.pool_max})"

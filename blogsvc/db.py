@@ -1,5 +1,6 @@
-"""The aiomysql pools (one per database server, failing over between them), statements and transactions
-on them with the retries that are safe, and the loader for the named queries in sql/."""
+"""The connection pools (one per database server, failing over between them), statements and transactions
+on them with the retries that are safe, and the loader for the named queries in sql/. The driver is
+aiomysql unless BLOGSVC_DB_DRIVER says asyncmy (drivers.py); both have aiomysql's shape."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-import aiomysql
-import pymysql
+import msgspec
 
+from blogsvc import drivers
+from blogsvc.coalescing import Coalescer
 from blogsvc.errors import ConnectionLost, ServerNotReady, ServiceUnavailable, TransientConflict, from_mysql_error
 
 if TYPE_CHECKING:
@@ -27,6 +29,10 @@ log = logging.getLogger("blogsvc.db")
 
 Row = tuple[Any, ...]
 Params = Mapping[str, Any]
+# The driver's objects (aiomysql's or asyncmy's classes of these names).
+Pool = Any
+Connection = Any
+Cursor = Any
 
 
 def utc_now() -> datetime:
@@ -118,9 +124,12 @@ def loaded_query_files() -> list[QueryFile]:
 
 # ---- running queries ----
 
-_Cursor = aiomysql.Cursor
-# What a failed connection attempt or statement raises, below the domain errors.
-_DRIVER_ERRORS = (pymysql.err.MySQLError, OSError)
+
+def id_list(ids: Sequence[int]) -> Params:
+    """The parameters of a lookup query: `ids` as a JSON array, which SQL reads with JSON_TABLE."""
+    return {"ids": msgspec.json.encode(ids).decode()}
+
+
 # Seconds a statement gets on the client beyond the server's own limit before the client gives
 # up on the server (one that vanished without closing its sockets would never answer).
 _CLIENT_GRACE = 2.0
@@ -151,15 +160,15 @@ def session_setup(statement_timeout: float) -> str:
     return setup
 
 
-def _domain_error(exc: Exception, conn: aiomysql.Connection) -> Exception | None:
+def _domain_error(driver: drivers.Driver, exc: Exception, conn: Connection) -> Exception | None:
     """The domain error a driver exception on `conn` stands for, or None for a bug (to propagate as it is)."""
-    if isinstance(exc, pymysql.err.MySQLError) and exc.args and isinstance(exc.args[0], int):
+    if isinstance(exc, driver.mysql_error) and exc.args and isinstance(exc.args[0], int):
         mapped = from_mysql_error(exc.args[0], str(exc.args[1]) if len(exc.args) > 1 else "")
         if mapped is not None:
             return mapped
     # Refused or reset before MySQL's protocol got a word in, used after it was closed, or any
     # other failure that left the connection closed: it is lost.
-    if conn.closed or isinstance(exc, OSError | pymysql.err.InterfaceError):
+    if driver.is_closed(conn) or isinstance(exc, OSError | driver.interface_error):
         return ConnectionLost("The database connection was lost; retry shortly.")
     return None
 
@@ -184,20 +193,22 @@ class Executor(Protocol):
     async def all(self, query: Query, params: Params) -> list[Row]: ...
     async def execute(self, query: Query, params: Params) -> int: ...
     async def insert(self, query: Query, params: Params) -> int: ...
+    async def lookup(self, query: Query, key: int) -> Row | None: ...
 
 
 class Session:
     """Runs named queries on one pooled connection, as they come: no retries (inside a transaction,
     one statement cannot be run again on its own)."""
 
-    def __init__(self, conn: aiomysql.Connection, limit: float | None) -> None:
+    def __init__(self, conn: Connection, limit: float | None, driver: drivers.Driver) -> None:
         self._conn = conn
         self._limit = limit
+        self._driver = driver
 
-    async def _run(self, query: Query, kind: str, params: Params) -> aiomysql.Cursor:
+    async def _run(self, query: Query, kind: str, params: Params) -> Cursor:
         if query.kind != kind:
             raise _wrong_kind(query, kind)
-        cursor = _Cursor(self._conn)
+        cursor = self._driver.cursor_class(self._conn)
         await self._guarded(cursor.execute(query.sql, params))
         return cursor
 
@@ -209,8 +220,8 @@ class Session:
         except TimeoutError:
             self._conn.close()
             raise _no_answer() from None
-        except _DRIVER_ERRORS as exc:
-            mapped = _domain_error(exc, self._conn)
+        except (self._driver.mysql_error, OSError) as exc:
+            mapped = _domain_error(self._driver, exc, self._conn)
             if mapped is None:
                 raise
             raise mapped from exc
@@ -234,6 +245,10 @@ class Session:
         lastrowid: int = (await self._run(query, "insert", params)).lastrowid
         return lastrowid
 
+    async def lookup(self, query: Query, key: int) -> Row | None:
+        rows = await self.all(query, id_list((key,)))
+        return rows[0] if rows else None
+
 
 class Database:
     """Connection pools, one per database server, and statements run on them.
@@ -251,42 +266,53 @@ class Database:
 
     def __init__(
         self,
-        servers: Sequence[tuple[str, aiomysql.Pool]],
+        servers: Sequence[tuple[str, Pool]],
         *,
         acquire_timeout: float,
         statement_timeout: float = 0.0,
         conflict_retries: int = 3,
+        driver: drivers.Driver | None = None,
     ) -> None:
         if not servers:
             raise ValueError("Database needs at least one server")
         self._pools = [pool for _, pool in servers]
         self._names = {pool: name for name, pool in servers}
-        self.pool: aiomysql.Pool = self._pools[0]  # the current server's pool (/metrics samples it)
+        self.pool: Pool = self._pools[0]  # the current server's pool (/metrics samples it)
         self._acquire_timeout = acquire_timeout
         self._limit = statement_timeout + _CLIENT_GRACE if statement_timeout > 0 else None
         self._retries = conflict_retries
         self._loop = asyncio.get_running_loop()
-        self._logged: dict[aiomysql.Pool, float] = {}
+        self._logged: dict[Pool, float] = {}
+        self._coalescers: dict[str, Coalescer] = {}
+        # Turns at a connection, first come first served: a pool's own wait lets a newcomer take the
+        # connection just released ahead of the waiters, and under load some then wait for seconds.
+        # With no more turns than connections, nobody waits inside the pool.
+        self._turns = asyncio.Semaphore(self.pool.maxsize)
+        self._driver = driver or drivers.load("aiomysql")
+        # What a failed connection attempt or statement raises, below the domain errors.
+        self._errors = (self._driver.mysql_error, OSError)
+        # What a failed pool acquire raises: no connection from that server. Both drivers raise
+        # RuntimeError("Transport does not expose socket instance") when, on uvloop, the server
+        # resets the socket before the handshake sets keep-alive (a server killed under load does).
+        self._connect_errors = (*self._errors, RuntimeError)
 
     @classmethod
     def open(cls, settings: Settings) -> Database:
         """Make the pools without connecting, so the service starts (not ready) while the database is down."""
         db = settings.database
-        loop = asyncio.get_running_loop()
+        driver = drivers.load(settings.db_driver)
         servers = [
             (
                 f"{host}:{port}",
-                aiomysql.Pool(
+                driver.make_pool(
                     minsize=settings.pool_min,
                     maxsize=settings.pool_max,
-                    echo=False,
                     pool_recycle=settings.pool_recycle,
-                    loop=loop,
                     host=host,
                     port=port,
                     user=db.user,
                     password=db.password,
-                    db=db.database,
+                    database=db.database,
                     charset="utf8mb4",
                     autocommit=True,
                     connect_timeout=settings.db_connect_timeout,
@@ -300,7 +326,12 @@ class Database:
             acquire_timeout=settings.pool_acquire_timeout,
             statement_timeout=settings.statement_timeout,
             conflict_retries=settings.conflict_retries,
+            driver=driver,
         )
+
+    @property
+    def driver(self) -> str:
+        return self._driver.name
 
     @property
     def server(self) -> str:
@@ -319,22 +350,22 @@ class Database:
             f"No database connection came free within {self._acquire_timeout:g} s; retry shortly."
         )
 
-    def _after(self, pool: aiomysql.Pool) -> list[aiomysql.Pool]:
+    def _after(self, pool: Pool) -> list[Pool]:
         """The other servers' pools, in list order starting after `pool`'s, wrapping around."""
         at = self._pools.index(pool)
         return self._pools[at + 1 :] + self._pools[:at]
 
-    def _make_current(self, pool: aiomysql.Pool, instead_of: aiomysql.Pool, why: object) -> None:
+    def _make_current(self, pool: Pool, instead_of: Pool, why: object) -> None:
         if self.pool is instead_of:
             self.pool = pool
             log.warning("database server %s failed (%s); now using %s", self._names[instead_of], why, self.server)
 
-    async def _fail_over(self, failed: aiomysql.Pool, exc: Exception) -> tuple[aiomysql.Pool, aiomysql.Connection]:
+    async def _fail_over(self, failed: Pool, exc: Exception) -> tuple[Pool, Connection]:
         """`failed` gave no connection: take one from the next server that gives one, and make it current."""
         for pool in self._after(failed):
             try:
                 conn = await pool.acquire()
-            except _DRIVER_ERRORS:
+            except self._connect_errors:
                 continue
             self._make_current(pool, failed, exc)
             return pool, conn
@@ -344,23 +375,33 @@ class Database:
             log.warning("no database server gives a connection (%s: %s)", self._names[failed], exc)
         raise ServiceUnavailable("The database is unavailable; retry shortly.") from exc
 
-    def _avoid(self, pool: aiomysql.Pool, why: object) -> None:
+    def _avoid(self, pool: Pool, why: object) -> None:
         """`pool`'s server answers but is not ready: the next one becomes current."""
         if len(self._pools) > 1:
             self._make_current(self._after(pool)[0], pool, why)
 
-    async def _connection(self) -> tuple[aiomysql.Pool, aiomysql.Connection]:
+    async def _take(self) -> tuple[Pool, Connection]:
+        """A turn, then a connection (failing over if the current server gives none); the caller
+        gives back both, and awaits this within the acquire timeout. Holds no turn if it fails."""
+        await self._turns.acquire()
         pool = self.pool
         try:
+            try:
+                return pool, await pool.acquire()
+            except self._connect_errors as exc:
+                return await self._fail_over(pool, exc)
+        except BaseException:
+            self._turns.release()
+            raise
+
+    async def _connection(self) -> tuple[Pool, Connection]:
+        try:
             async with asyncio.timeout(self._acquire_timeout):
-                try:
-                    return pool, await pool.acquire()
-                except _DRIVER_ERRORS as exc:
-                    return await self._fail_over(pool, exc)
+                return await self._take()
         except TimeoutError:
             raise self._no_connection() from None
 
-    async def _once(self, query: Query, params: Params) -> aiomysql.Cursor:
+    async def _once(self, query: Query, params: Params) -> Cursor:
         """One autocommitted statement on a pooled connection; the cursor holds its (buffered) result.
 
         The hot path: one pool acquire, one round trip, one timer (rescheduled from the acquire
@@ -369,12 +410,9 @@ class Database:
         conn = None
         try:
             async with asyncio.timeout(self._acquire_timeout) as deadline:
-                try:
-                    conn = await pool.acquire()
-                except _DRIVER_ERRORS as exc:
-                    pool, conn = await self._fail_over(pool, exc)
+                pool, conn = await self._take()
                 deadline.reschedule(None if self._limit is None else self._loop.time() + self._limit)
-                cursor = _Cursor(conn)
+                cursor = self._driver.cursor_class(conn)
                 await cursor.execute(query.sql, params)
                 return cursor
         except TimeoutError:
@@ -382,8 +420,8 @@ class Database:
                 raise self._no_connection() from None
             conn.close()
             raise _no_answer() from None
-        except _DRIVER_ERRORS as exc:
-            mapped = _domain_error(exc, conn)
+        except self._errors as exc:
+            mapped = _domain_error(self._driver, exc, conn)
             if mapped is None:
                 raise
             if isinstance(mapped, ServerNotReady):
@@ -392,6 +430,7 @@ class Database:
         finally:
             if conn is not None:
                 pool.release(conn)
+                self._turns.release()
 
     async def _run_again(self, attempt: Callable[[], Awaitable[T]], error: ServiceUnavailable) -> T:
         """Run `attempt` again after the database rolled it back (a conflict) or refused it (a node
@@ -412,9 +451,10 @@ class Database:
     async def session(self) -> AsyncIterator[Session]:
         pool, conn = await self._connection()
         try:
-            yield Session(conn, self._limit)
+            yield Session(conn, self._limit, self._driver)
         finally:
             pool.release(conn)
+            self._turns.release()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:
@@ -449,7 +489,7 @@ class Database:
 
     # -- one autocommitted statement --
 
-    async def _read(self, query: Query, kind: str, params: Params) -> aiomysql.Cursor:
+    async def _read(self, query: Query, kind: str, params: Params) -> Cursor:
         if query.kind != kind:
             raise _wrong_kind(query, kind)
         try:
@@ -457,7 +497,7 @@ class Database:
         except ConnectionLost:  # a read is safe to run again; on a fresh connection
             return await self._once(query, params)
 
-    async def _write(self, query: Query, kind: str, params: Params) -> aiomysql.Cursor:
+    async def _write(self, query: Query, kind: str, params: Params) -> Cursor:
         if query.kind != kind:
             raise _wrong_kind(query, kind)
         try:
@@ -483,3 +523,14 @@ class Database:
     async def insert(self, query: Query, params: Params) -> int:
         lastrowid: int = (await self._write(query, "insert", params)).lastrowid
         return lastrowid
+
+    async def lookup(self, query: Query, key: int) -> Row | None:
+        """The row of id `key` from `query`: an "all" query over the ids in `%(ids)s` (id_list) whose
+        first column is the id. Lookups made together run as one statement (coalescing.py)."""
+        coalescer = self._coalescers.get(query.name)
+        if coalescer is None:
+            coalescer = self._coalescers[query.name] = Coalescer(partial(self._all_of, query))
+        return await coalescer.get(key)
+
+    async def _all_of(self, query: Query, ids: tuple[int, ...]) -> list[Row]:
+        return await self.all(query, id_list(ids))

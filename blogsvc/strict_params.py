@@ -27,6 +27,8 @@ async def reject_lax_integers(request: Request[Any, Any, Any]) -> None:
     for name, value in request.path_params.items():
         if name.endswith("_id") and not _DECIMAL.fullmatch(value):
             raise _bad(name, "path")
+    if not request.scope["query_string"]:  # most reads have none: skip parsing it
+        return
     query = request.query_params
     for name in INTEGER_QUERY_PARAMS:
         for value in query.getall(name, ()):

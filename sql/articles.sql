@@ -16,13 +16,18 @@
 INSERT INTO articles (author_id, title, body, created_at)
 SELECT id, %(title)s, %(body)s, %(now)s FROM users WHERE id = %(author_id)s AND deleted_at IS NULL;
 
--- name: get_article^
+-- name: get_articles
+-- The live ones among a list of ids: single-article reads that arrive together share this
+-- statement (blogsvc/coalescing.py). `ids` is a JSON array of ids (a lone read passes one):
+-- a driver cannot bind a list, and JSON_TABLE joins on the primary key, row by row (eq_ref).
 SELECT a.id, a.title, a.body, a.author_id, u.email,
        DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
        DATE_FORMAT(a.updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
        a.version
-  FROM articles a JOIN users u ON u.id = a.author_id
- WHERE a.id = %(id)s AND a.deleted_at IS NULL;
+  FROM JSON_TABLE(%(ids)s, '$[*]' COLUMNS (id BIGINT PATH '$')) AS wanted
+  JOIN articles a ON a.id = wanted.id
+  JOIN users u ON u.id = a.author_id
+ WHERE a.deleted_at IS NULL;
 
 -- name: get_article_version$
 SELECT version FROM articles WHERE id = %(id)s AND deleted_at IS NULL;
@@ -53,6 +58,23 @@ SELECT a.id, a.title, a.body, a.author_id, u.email,
   JOIN articles a ON a.id = page.id
   JOIN users u ON u.id = a.author_id
  ORDER BY a.id DESC;
+
+-- name: seek_articles_asc^
+-- Where the live articles' page at %(offset)s starts: the first id of the 1024-id range holding
+-- that row, and how many live rows the ranges before it hold (article_counts, migration 0005).
+SELECT id_range * 1024, live_through - live
+  FROM (SELECT id_range, SUM(live) AS live, SUM(SUM(live)) OVER (ORDER BY id_range) AS live_through
+          FROM article_counts GROUP BY id_range) ranges
+ WHERE live_through > %(offset)s
+ ORDER BY id_range LIMIT 1;
+
+-- name: seek_articles_desc^
+-- The same from the top: the last id of the range holding the row, and the live rows above it.
+SELECT id_range * 1024 + 1023, live_through - live
+  FROM (SELECT id_range, SUM(live) AS live, SUM(SUM(live)) OVER (ORDER BY id_range DESC) AS live_through
+          FROM article_counts GROUP BY id_range) ranges
+ WHERE live_through > %(offset)s
+ ORDER BY id_range DESC LIMIT 1;
 
 -- name: list_author_articles_asc
 SELECT a.id, a.title, a.body, a.author_id, u.email,

@@ -8,13 +8,17 @@
 INSERT INTO users (email, password_hash, first_name, last_name, city, is_active, created_at)
 VALUES (%(email)s, %(password_hash)s, %(first_name)s, %(last_name)s, %(city)s, %(is_active)s, %(now)s);
 
--- name: get_user^
-SELECT id, email, first_name, last_name, city, is_active,
-       DATE_FORMAT(created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
-       DATE_FORMAT(updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
-       version
-  FROM users
- WHERE id = %(id)s AND deleted_at IS NULL;
+-- name: get_users
+-- The live ones among a list of ids: single-user reads that arrive together share this
+-- statement (blogsvc/coalescing.py). `ids` is a JSON array of ids (a lone read passes one):
+-- a driver cannot bind a list, and JSON_TABLE joins on the primary key, row by row (eq_ref).
+SELECT u.id, u.email, u.first_name, u.last_name, u.city, u.is_active,
+       DATE_FORMAT(u.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       DATE_FORMAT(u.updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       u.version
+  FROM JSON_TABLE(%(ids)s, '$[*]' COLUMNS (id BIGINT PATH '$')) AS wanted
+  JOIN users u ON u.id = wanted.id
+ WHERE u.deleted_at IS NULL;
 
 -- name: get_user_version$
 SELECT version FROM users WHERE id = %(id)s AND deleted_at IS NULL;

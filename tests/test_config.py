@@ -20,7 +20,7 @@ def test_defaults() -> None:
     assert settings.database == DatabaseURL(user="root", password="", host="127.0.0.1", port=3306, database="blogsvc")
     assert (settings.host, settings.port, settings.workers) == ("127.0.0.1", 8000, os.cpu_count() or 1)
     assert (settings.pool_min, settings.pool_max, settings.pool_acquire_timeout) == (1, 10, 5.0)
-    assert (settings.pool_recycle, settings.db_connect_timeout) == (1800, 5.0)
+    assert (settings.pool_recycle, settings.db_connect_timeout, settings.db_driver) == (1800, 5.0, "aiomysql")
     assert settings.log_level == "info"
     assert settings.hash_concurrency == 1
     assert (settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism) == (2, 19456, 1)
@@ -36,6 +36,7 @@ def test_variables_are_read() -> None:
             "BLOGSVC_POOL_ACQUIRE_TIMEOUT": "2.5",
             "BLOGSVC_POOL_RECYCLE": "600",
             "BLOGSVC_DB_CONNECT_TIMEOUT": "3",
+            "BLOGSVC_DB_DRIVER": "asyncmy",
             "BLOGSVC_HOST": "0.0.0.0",  # noqa: S104  (a value under test, not a bind)
             "BLOGSVC_PORT": "9000",
             "BLOGSVC_WORKERS": "3",
@@ -52,7 +53,7 @@ def test_variables_are_read() -> None:
     )
     assert settings.database.to_url() == "mysql://app:p%40ss%3Aword@db.internal:3307/blog_prod"
     assert (settings.pool_min, settings.pool_max, settings.pool_acquire_timeout) == (2, 30, 2.5)
-    assert (settings.pool_recycle, settings.db_connect_timeout) == (600, 3.0)
+    assert (settings.pool_recycle, settings.db_connect_timeout, settings.db_driver) == (600, 3.0, "asyncmy")
     assert (settings.host, settings.port, settings.workers, settings.log_level) == ("0.0.0.0", 9000, 3, "debug")  # noqa: S104
     assert (settings.hash_concurrency, settings.argon2_time_cost) == (4, 2)
     assert (settings.argon2_memory_kib, settings.argon2_parallelism) == (1024, 1)
@@ -85,6 +86,7 @@ def test_empty_values_mean_the_default() -> None:
         ({"BLOGSVC_ARGON2_MEMORY_KIB": "4"}, "BLOGSVC_ARGON2_MEMORY_KIB"),
         ({"BLOGSVC_ARGON2_MEMORY_KIB": "16", "BLOGSVC_ARGON2_PARALLELISM": "4"}, "BLOGSVC_ARGON2_MEMORY_KIB"),
         ({"BLOGSVC_ARGON2_PARALLELISM": "x"}, "BLOGSVC_ARGON2_PARALLELISM"),
+        ({"BLOGSVC_DB_DRIVER": "mysqlclient"}, "BLOGSVC_DB_DRIVER"),
         ({"BLOGSVC_DATABASE_URL": "postgres://x"}, "BLOGSVC_DATABASE_URL"),
         ({"BLOGSVC_DATABASE_URL": "mysql://root@localhost/blog-svc"}, "BLOGSVC_DATABASE_URL"),
         ({"BLOGSVC_DATABASE_URL": "mysql://root@localhost/"}, "BLOGSVC_DATABASE_URL"),

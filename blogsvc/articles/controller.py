@@ -19,7 +19,7 @@ from blogsvc.conditional import (
     tagged,
     tagged_or_not_modified,
 )
-from blogsvc.deps import DB, CursorCodec, PageParams
+from blogsvc.deps import DB, Listed
 from blogsvc.pagination import MAX_ID
 from blogsvc.schemas import problem_responses
 
@@ -43,11 +43,9 @@ class AuthorArticlesController(Controller):
         return tagged(created, 201, Location=f"/articles/{created.item.id}")
 
     @get("/", responses=problem_responses(400, 404))
-    async def list_author_articles(
-        self, db: DB, cursors: CursorCodec, page: PageParams, user_id: AuthorId
-    ) -> ArticlePage:
+    async def list_author_articles(self, listing: Listed, user_id: AuthorId) -> ArticlePage:
         """A live user's live articles by id, a page at a time."""
-        return await articles.author_page(db, cursors.window(page, f"users/{user_id}/articles"), user_id)
+        return await articles.author_page(listing.db, listing.window(f"users/{user_id}/articles"), user_id)
 
 
 class ArticleController(Controller):
@@ -55,12 +53,10 @@ class ArticleController(Controller):
     tags = ["articles"]
 
     @get("/", responses=problem_responses(400))
-    async def list_articles(
-        self, db: DB, cursors: CursorCodec, page: PageParams, author_id: AuthorFilter = None
-    ) -> ArticlePage:
+    async def list_articles(self, listing: Listed, author_id: AuthorFilter = None) -> ArticlePage:
         """Live articles by id, a page at a time."""
-        listing = "articles" if author_id is None else f"articles?author_id={author_id}"
-        return await articles.page(db, cursors.window(page, listing), author_id)
+        name = "articles" if author_id is None else f"articles?author_id={author_id}"
+        return await articles.page(listing.db, listing.window(name), author_id)
 
     @get(
         "/{article_id:str}",

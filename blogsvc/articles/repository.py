@@ -19,10 +19,11 @@ if TYPE_CHECKING:
 
 _sql = load_queries("articles")
 _INSERT = _sql.take("insert_article")
-_GET = _sql.take("get_article")
+_GET = _sql.take("get_articles")
 _GET_VERSION = _sql.take("get_article_version")
 _LIVE_AUTHOR = _sql.take("live_author_exists")
 _LIST = {"asc": _sql.take("list_articles_asc"), "desc": _sql.take("list_articles_desc")}
+_SEEK = {"asc": _sql.take("seek_articles_asc"), "desc": _sql.take("seek_articles_desc")}
 _LIST_BY_AUTHOR = {"asc": _sql.take("list_author_articles_asc"), "desc": _sql.take("list_author_articles_desc")}
 _UPDATE = _sql.take("update_article")
 _SOFT_DELETE = _sql.take("soft_delete_article")
@@ -30,6 +31,10 @@ _RESTORE = _sql.take("restore_article")
 _DELETED_ARTICLE_AUTHOR_IS_LIVE = _sql.take("deleted_article_author_is_live")
 _DELETE_BY_AUTHOR = _sql.take("delete_author_articles")
 _RESTORE_BY_AUTHOR = _sql.take("restore_author_articles")
+
+# From this offset on, a page of all live articles starts from the live counts per range of 1024
+# ids (migration 0005): it then walks at most one range's index entries, not every one before it.
+SEEK_FROM_OFFSET = 1024
 
 
 def _article(row: Row) -> Article:
@@ -57,7 +62,7 @@ async def create(db: Executor, author_id: int, data: ArticleCreate) -> Versioned
 
 
 async def get(db: Executor, article_id: int) -> Versioned[Article]:
-    row = await db.one(_GET, {"id": article_id})
+    row = await db.lookup(_GET, article_id)
     if row is None:
         raise NotFound(f"No article with id {article_id}.")
     return Versioned(_article(row), row[7])
@@ -65,10 +70,32 @@ async def get(db: Executor, article_id: int) -> Versioned[Article]:
 
 async def page(db: Executor, window: PageWindow, author_id: int | None = None) -> ArticlePage:
     if author_id is None:
-        rows = await db.all(_LIST[window.order], window.params())
+        rows = await _live_articles(db, window)
     else:
         rows = await db.all(_LIST_BY_AUTHOR[window.order], {"author_id": author_id, **window.params()})
     return window.page(ArticlePage, [_article(row) for row in rows], lambda article: article.id)
+
+
+async def _live_articles(db: Executor, window: PageWindow) -> list[Row]:
+    params = window.params()
+    if window.offset >= SEEK_FROM_OFFSET:  # (never with a cursor: the two do not combine)
+        start = await db.one(_SEEK[window.order], {"offset": window.offset})
+        if start is None:  # past the last live article
+            return []
+        params = from_range(params, window.order, start)
+    return await db.all(_LIST[window.order], params)
+
+
+def from_range(params: dict[str, int], order: str, start: Row) -> dict[str, int]:
+    """A list query's `params` moved to start in the range a seek_articles_* query found: from its
+    bound (the range's first id ascending, last id descending), skipping fewer rows (those before it)."""
+    bound, passed = int(start[0]), int(start[1])
+    moved = {**params, "offset": params["offset"] - passed}
+    if order == "asc":
+        moved["after"] = max(bound - 1, 0)
+    else:
+        moved["before"] = bound + 1
+    return moved
 
 
 async def author_page(db: Executor, window: PageWindow, author_id: int) -> ArticlePage:

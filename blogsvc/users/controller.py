@@ -18,7 +18,7 @@ from blogsvc.conditional import (
     tagged,
     tagged_or_not_modified,
 )
-from blogsvc.deps import DB, CursorCodec, Hasher, PageParams
+from blogsvc.deps import DB, Hasher, Listed
 from blogsvc.pagination import MAX_ID
 from blogsvc.schemas import problem_responses
 from blogsvc.users import auth
@@ -46,10 +46,10 @@ class UserController(Controller):
         return tagged(created, 201, Location=f"/users/{created.item.id}")
 
     @get("/", responses=problem_responses(400))
-    async def list_users(self, db: DB, cursors: CursorCodec, page: PageParams, email: EmailFilter = None) -> UserPage:
+    async def list_users(self, listing: Listed, email: EmailFilter = None) -> UserPage:
         """Live users by id, a page at a time."""
-        listing = "users" if email is None else f"users?email={email.lower()}"
-        return await users.page(db, cursors.window(page, listing), email)
+        name = "users" if email is None else f"users?email={email.lower()}"
+        return await users.page(listing.db, listing.window(name), email)
 
     @get(
         "/{user_id:str}",

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 _sql = load_queries("users")
 _INSERT = _sql.take("insert_user")
-_GET = _sql.take("get_user")
+_GET = _sql.take("get_users")
 _GET_VERSION = _sql.take("get_user_version")
 _LIST = {"asc": _sql.take("list_users_asc"), "desc": _sql.take("list_users_desc")}
 _LIST_BY_EMAIL = _sql.take("list_users_by_email")
@@ -62,7 +62,7 @@ async def create(db: Executor, data: UserCreate, password_hash: str) -> Versione
 
 
 async def get(db: Executor, user_id: int) -> Versioned[User]:
-    row = await db.one(_GET, {"id": user_id})
+    row = await db.lookup(_GET, user_id)
     if row is None:
         raise NotFound(f"No user with id {user_id}.")
     return Versioned(_user(row), row[8])

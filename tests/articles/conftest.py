@@ -36,10 +36,7 @@ class ArticleRow(Protocol):
     def __call__(self, article_id: int) -> dict[str, Any] | None: ...
 
 
-@pytest.fixture
-def make_user(client: AsyncTestClient[Litestar]) -> MakeUser:
-    """Registers a new user (unique email) through the API; returns its User body."""
-
+def _user_maker(client: AsyncTestClient[Litestar]) -> MakeUser:
     async def make(**overrides: Any) -> dict[str, Any]:
         response = await client.post("/users", json=new_user_body(**overrides))
         assert response.status_code == 201, response.text
@@ -47,6 +44,18 @@ def make_user(client: AsyncTestClient[Litestar]) -> MakeUser:
         return user
 
     return make
+
+
+@pytest.fixture
+def make_user(client: AsyncTestClient[Litestar]) -> MakeUser:
+    """Registers a new user (unique email) through the API; returns its User body."""
+    return _user_maker(client)
+
+
+@pytest.fixture(scope="module")
+def make_user_module(client: AsyncTestClient[Litestar]) -> MakeUser:
+    """make_user for module-scoped fixtures."""
+    return _user_maker(client)
 
 
 @pytest.fixture

@@ -9,16 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from blogsvc.articles.repository import from_range
 from blogsvc.db import load_queries
 from blogsvc.pagination import Cursors, PageQuery
-from tests.helpers import new_user_body, unique_email
+from tests.helpers import unique_email
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     import pymysql
-    from litestar import Litestar
-    from litestar.testing import AsyncTestClient
 
     from blogsvc.pagination import Order
     from tests.articles.conftest import MakeUser
@@ -77,19 +76,6 @@ async def bulk(db_conn: pymysql.connections.Connection, make_user_module: MakeUs
         cursor.execute("ANALYZE TABLE articles, users")
         assert all(row[-1] in ("OK", "Table is already up to date") for row in cursor.fetchall())
     return Bulk(author["id"], first, last, before[-1]["id"], after[0]["id"])
-
-
-@pytest.fixture(scope="module")
-def make_user_module(client: AsyncTestClient[Litestar]) -> MakeUser:
-    """make_user for module-scoped fixtures."""
-
-    async def make(**overrides: Any) -> dict[str, Any]:
-        response = await client.post("/users", json=new_user_body(**overrides))
-        assert response.status_code == 201, response.text
-        user: dict[str, Any] = response.json()
-        return user
-
-    return make
 
 
 # ---- the params the service passes, made by the service's own paging code ----
@@ -253,3 +239,26 @@ def test_explained_queries_answer_a_deep_page_right(
     assert len(expected) == PAGE + 1
     assert [row[0] for row in rows] == expected
     assert all(row[3] == bulk.author_id and row[0] % 10 for row in rows)
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_a_deep_offset_page_reads_one_range_not_the_rows_before_it(
+    db_conn: pymysql.connections.Connection, bulk: Bulk, order: Order
+) -> None:
+    """Offset 80,000 of all live articles: the seek reads the counts (4 rows per 1024 ids), then the
+    page walks at most one range of index entries (with the params the repository passes)."""
+    offset = 80_000
+    queries = load_queries("articles").queries
+    seek = queries[f"seek_articles_{order}"].sql
+    with db_conn.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM article_counts")
+        (count_rows,) = cursor.fetchone()
+        cursor.execute(seek, {"offset": offset})
+        start = cursor.fetchone()
+    seek_plan = analyze(db_conn, seek, {"offset": offset})
+    read = sum(float(t["r_loops"]) * float(t.get("r_rows") or 0) for t in nodes(seek_plan, "table"))
+    # Each count row once, and each range grouped from them once (a range has 1-4 count rows).
+    assert read <= 2 * count_rows, json.dumps(seek_plan)
+    page = from_range(_cursors.window(PageQuery(PAGE, offset, None, order), "explain").params(), order, start)
+    assert page["offset"] < 1024
+    assert_reads_about_one_page(analyze(db_conn, queries[f"list_articles_{order}"].sql, page), 1024 + PAGE + 1)

@@ -129,6 +129,38 @@ async def test_a_slow_request_gets_a_503_problem_document(settings: Settings) ->
     assert "took too long" in body["detail"] and "SLEEP" not in response.text
 
 
+# ---- connections under load ----
+
+
+async def test_connections_go_to_statements_in_the_order_they_asked(settings: Settings) -> None:
+    """Clients in a closed loop (each asks again as soon as it is answered) on one connection: the
+    server runs the statements in the order they were asked for. A pool's own wait lets the client
+    just answered take the connection again ahead of the waiting ones."""
+    log = Query("log", "insert", "INSERT INTO fair_log (asked) VALUES (%(asked)s)")
+    asked = 0
+
+    async def client(statements: int) -> None:
+        nonlocal asked
+        for _ in range(statements):
+            asked += 1
+            await db.insert(log, {"asked": asked})
+
+    conn = _connect(settings)
+    with conn.cursor() as cursor:
+        cursor.execute("CREATE TABLE fair_log (ran INT AUTO_INCREMENT PRIMARY KEY, asked INT NOT NULL)")
+    try:
+        async with opened(settings, pool_min=1, pool_max=1) as db:
+            await asyncio.gather(*(client(20) for _ in range(5)))
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT asked FROM fair_log ORDER BY ran")
+            order = [asked for (asked,) in cursor.fetchall()]
+    finally:
+        with conn.cursor() as cursor:
+            cursor.execute("DROP TABLE fair_log")
+        conn.close()
+    assert order == list(range(1, 101))
+
+
 # ---- conflicts: the whole transaction again, with backoff ----
 
 
@@ -345,4 +377,23 @@ async def test_a_server_that_stops_answering_costs_a_503_not_a_hang(settings: Se
         # The server's own limit plus the client's grace (2 s), not forever.
         assert waited <= statement_timeout + 2 + SLACK
         # The stuck connection was dropped; the next statement gets a working one.
+        assert await db.value(SLEEP, {"seconds": 0}) == 0
+
+
+async def test_a_connection_reset_mid_handshake_is_a_503(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On uvloop, both drivers raise RuntimeError (not a MySQL error) when the server resets the
+    socket before the handshake sets keep-alive: a server killed under load did that, and it was a
+    500. Only aiomysql's (pure Python) connect can be made to do it here."""
+    if settings.db_driver != "aiomysql":
+        pytest.skip("aiomysql's connect only")
+    import aiomysql.connection
+
+    def reset(connection: Any) -> None:
+        raise RuntimeError("Transport does not expose socket instance")
+
+    async with opened(settings) as db:
+        monkeypatch.setattr(aiomysql.connection.Connection, "_set_keep_alive", reset)
+        with pytest.raises(ServiceUnavailable):
+            await db.value(SLEEP, {"seconds": 0})
+        monkeypatch.undo()
         assert await db.value(SLEEP, {"seconds": 0}) == 0
