@@ -13,14 +13,15 @@ from litestar.plugins.problem_details import ProblemDetailsPlugin
 
 from blogsvc import __version__, service
 from blogsvc.articles.controller import ArticleController, AuthorArticlesController
-from blogsvc.body import JSONOnlyRequest
+from blogsvc.body import MAX_BODY_BYTES, JSONOnlyRequest
 from blogsvc.config import Settings, from_env
 from blogsvc.db import Database
 from blogsvc.deps import Listing, providers
+from blogsvc.edge import Edge
 from blogsvc.errors import problem_details_config
 from blogsvc.health import Lifecycle, readyz
-from blogsvc.logs import RequestLogMiddleware, structlog_plugin
-from blogsvc.metrics import MetricsController, pool_gauges, prometheus_config
+from blogsvc.logs import structlog_plugin
+from blogsvc.metrics import MetricsController, pool_gauges
 from blogsvc.pagination import Cursors, PageQuery
 from blogsvc.passwords import PasswordHasher
 from blogsvc.security import wiring as security
@@ -29,11 +30,6 @@ from blogsvc.users.controller import UserController, verify_password
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-
-
-# API.md's limit. An article of 100,000 characters sent as UTF-8 fits (at most 400 KB); sent with every
-# character \u-escaped, 100,000 characters outside the BMP (12 bytes each) would not.
-MAX_BODY_BYTES = 1024 * 1024
 
 
 def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litestar:
@@ -58,7 +54,7 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
 
     # Without a configured secret, cursors are signed with one that lives as long as this app.
     cursors = Cursors(settings.cursor_secret.encode() or secrets.token_bytes(32))
-    state = State({"cursors": cursors, "lifecycle": lifecycle})
+    state = State({"cursors": cursors, "lifecycle": lifecycle, **security.state(settings)})
     app = Litestar(
         route_handlers=[
             service.service_info,
@@ -79,7 +75,7 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JSONOnlyRequest,
         before_request=reject_lax_integers,
-        middleware=[prometheus_config.middleware, *security.middleware(settings, MAX_BODY_BYTES)],
+        middleware=security.middleware(settings),
         plugins=[ProblemDetailsPlugin(problem_details_config()), structlog_plugin(settings)],
         openapi_config=OpenAPIConfig(
             title="blogsvc",
@@ -92,7 +88,7 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
         signature_types=[PageQuery, Database, PasswordHasher, Listing],
     )
     # Outside Litestar's router, so that requests no route matches are logged and tagged too.
-    app.asgi_handler = RequestLogMiddleware(security.headers(app.asgi_handler), settings.log_level)
+    app.asgi_handler = Edge(app.asgi_handler, settings.log_level)
     security.complete_openapi(app, settings)
     return app
 

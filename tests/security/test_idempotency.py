@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import msgspec
 import pytest
+from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 from litestar.testing import transport as test_transport
 
 from blogsvc.app import create_app
 from blogsvc.db import Database
 from blogsvc.security import housekeeping
+from blogsvc.security.idempotency import IdempotencyMiddleware
 from blogsvc.security.tokens import parse_tokens
 from tests.helpers import assert_problem, new_user_body
 from tests.security.conftest import WRITE, WRITE_TOKEN
@@ -68,6 +70,18 @@ async def create_user(client: Client) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     user: dict[str, Any] = response.json()
     return user
+
+
+def test_every_post_route_and_no_other_takes_keys(app: Litestar) -> None:
+    """The middleware is declared route by route (so that reads run no layer): none may be missed."""
+    handlers = [handler for route in app.routes if isinstance(route, HTTPRoute) for handler in route.route_handlers]
+    posts = [handler for handler in handlers if "POST" in handler.http_methods]
+    assert len(posts) == 5
+    for handler in handlers:
+        idempotent = any(isinstance(layer, IdempotencyMiddleware) for layer in handler.resolve_middleware())
+        assert idempotent == (handler in posts), handler
+    # Without service tokens, no other route runs any route middleware.
+    assert all(not handler.resolve_middleware() for handler in handlers if handler not in posts)
 
 
 async def test_a_repeat_gets_the_first_response_and_creates_nothing(
