@@ -76,6 +76,40 @@ SELECT id_range * 1024 + 1023, live_through - live
  WHERE live_through > %(offset)s
  ORDER BY id_range DESC LIMIT 1;
 
+-- name: live_article_ranges
+-- The live articles per 1024-id range that has any: each worker keeps a copy to guess where a
+-- deep page starts (blogsvc/articles/ranges.py), and the list_articles_from_* queries check it.
+SELECT id_range, SUM(live) AS live FROM article_counts GROUP BY id_range HAVING live > 0 ORDER BY id_range;
+
+-- name: list_articles_from_range_asc
+-- list_articles_asc from a guessed range (after = its first id - 1): rows only if `passed` is
+-- still the number of live articles before the range, read in the same snapshot as the page.
+SELECT a.id, a.title, a.body, a.author_id, u.email,
+       DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       DATE_FORMAT(a.updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       a.version
+  FROM (SELECT id FROM articles FORCE INDEX (ix_articles_deleted_at_id)
+         WHERE deleted_at IS NULL AND id > %(after)s AND id < %(before)s
+           AND (SELECT COALESCE(SUM(live), 0) FROM article_counts WHERE id_range < %(id_range)s) = %(passed)s
+         ORDER BY id LIMIT %(offset)s, %(fetch)s) page
+  JOIN articles a ON a.id = page.id
+  JOIN users u ON u.id = a.author_id
+ ORDER BY a.id;
+
+-- name: list_articles_from_range_desc
+-- The same from the top: before = the range's last id + 1, `passed` the live articles above it.
+SELECT a.id, a.title, a.body, a.author_id, u.email,
+       DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       DATE_FORMAT(a.updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       a.version
+  FROM (SELECT id FROM articles FORCE INDEX (ix_articles_deleted_at_id)
+         WHERE deleted_at IS NULL AND id > %(after)s AND id < %(before)s
+           AND (SELECT COALESCE(SUM(live), 0) FROM article_counts WHERE id_range > %(id_range)s) = %(passed)s
+         ORDER BY id DESC LIMIT %(offset)s, %(fetch)s) page
+  JOIN articles a ON a.id = page.id
+  JOIN users u ON u.id = a.author_id
+ ORDER BY a.id DESC;
+
 -- name: list_author_articles_asc
 SELECT a.id, a.title, a.body, a.author_id, u.email,
        DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from msgspec import UNSET
 
+from blogsvc.articles import ranges
 from blogsvc.articles.schemas import Article, ArticleCreate, ArticlePage, ArticlePatch
 from blogsvc.conditional import Versioned, explain_unchanged, require_match
 from blogsvc.db import load_queries, utc_now
@@ -24,6 +25,7 @@ _GET_VERSION = _sql.take("get_article_version")
 _LIVE_AUTHOR = _sql.take("live_author_exists")
 _LIST = {"asc": _sql.take("list_articles_asc"), "desc": _sql.take("list_articles_desc")}
 _SEEK = {"asc": _sql.take("seek_articles_asc"), "desc": _sql.take("seek_articles_desc")}
+_LIST_FROM_RANGE = {"asc": _sql.take("list_articles_from_range_asc"), "desc": _sql.take("list_articles_from_range_desc")}
 _LIST_BY_AUTHOR = {"asc": _sql.take("list_author_articles_asc"), "desc": _sql.take("list_author_articles_desc")}
 _UPDATE = _sql.take("update_article")
 _SOFT_DELETE = _sql.take("soft_delete_article")
@@ -77,19 +79,25 @@ async def page(db: Executor, window: PageWindow, author_id: int | None = None) -
 
 
 async def _live_articles(db: Executor, window: PageWindow) -> list[Row]:
-    params = window.params()
-    if window.offset >= SEEK_FROM_OFFSET:  # (never with a cursor: the two do not combine)
-        start = await db.one(_SEEK[window.order], {"offset": window.offset})
-        if start is None:  # past the last live article
-            return []
-        params = from_range(params, window.order, start)
-    return await db.all(_LIST[window.order], params)
+    params, order = window.params(), window.order
+    if window.offset < SEEK_FROM_OFFSET:  # (a cursor never comes with an offset: the two do not combine)
+        return await db.all(_LIST[order], params)
+    copy = ranges.of(db)
+    guess = await copy.start(db, order, window.offset)
+    if guess is not None:
+        checked = {**from_range(params, order, guess.bound, guess.passed), "id_range": guess.id_range}
+        if rows := await db.all(_LIST_FROM_RANGE[order], {**checked, "passed": guess.passed}):
+            return rows
+    copy.mark_stale()  # a wrong guess, or none: this page takes the exact path, and the copy is reloaded
+    start = await db.one(_SEEK[order], {"offset": window.offset})
+    if start is None:  # past the last live article
+        return []
+    return await db.all(_LIST[order], from_range(params, order, int(start[0]), int(start[1])))
 
 
-def from_range(params: dict[str, int], order: str, start: Row) -> dict[str, int]:
-    """A list query's `params` moved to start in the range a seek_articles_* query found: from its
-    bound (the range's first id ascending, last id descending), skipping fewer rows (those before it)."""
-    bound, passed = int(start[0]), int(start[1])
+def from_range(params: dict[str, int], order: str, bound: int, passed: int) -> dict[str, int]:
+    """A list query's `params` moved to start in the range found for its offset: from its bound (the
+    range's first id ascending, last id descending), skipping fewer rows (the `passed` ones before it)."""
     moved = {**params, "offset": params["offset"] - passed}
     if order == "asc":
         moved["after"] = max(bound - 1, 0)

@@ -4,17 +4,21 @@ after inserts, soft deletes, restores, cascades and hard deletes have moved the 
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from blogsvc.articles import ranges
 from blogsvc.articles.repository import SEEK_FROM_OFFSET
+from blogsvc.db import Database, load_queries
 
 if TYPE_CHECKING:
     import pymysql
     from litestar import Litestar
     from litestar.testing import AsyncTestClient
 
+    from blogsvc.config import Settings
     from tests.articles.conftest import MakeArticle, MakeUser
 
 BULK = 5000  # about five ranges of 1024 ids
@@ -112,3 +116,45 @@ async def test_a_new_article_is_counted_at_once(
     live = _live_count(churned)
     response = await client.get("/articles", params={"offset": live - 1, "limit": 5})
     assert [article["id"] for article in response.json()["data"]] == [created["id"]]
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+async def test_the_copy_of_the_counts_guesses_what_the_seek_finds(
+    settings: Settings, churned: pymysql.connections.Connection, order: str
+) -> None:
+    seek = load_queries("articles").queries[f"seek_articles_{order}"].sql
+    copy = ranges.LiveRanges()
+    live = _live_count(churned)
+    db = Database.open(settings)
+    try:
+        for offset in (0, SEEK_FROM_OFFSET, 2047, 2048, 3333, live - 1):
+            guess = await copy.start(db, order, offset)
+            assert guess is not None
+            with churned.cursor() as cursor:
+                cursor.execute(seek, {"offset": offset})
+                bound, passed = cursor.fetchone()
+            assert (guess.bound, guess.passed, guess.id_range) == (int(bound), int(passed), int(bound) // 1024), offset
+        assert await copy.start(db, order, live) is None
+    finally:
+        await db.close()
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+async def test_a_stale_copy_of_the_counts_never_shows_a_wrong_page(
+    client: AsyncTestClient[Litestar],
+    churned: pymysql.connections.Connection,
+    make_user: MakeUser,
+    make_article: MakeArticle,
+    order: str,
+) -> None:
+    """The worker's copy is loaded, then a delete and a create move every deep page by one: the
+    next pages, guessed from the old copy, must still show what OFFSET shows."""
+    params = {"offset": 3000, "limit": 20, "order": order}
+    time.sleep(ranges.RELOAD_EVERY)  # the copy may be loaded again now, and is by the next deep page
+    assert (await client.get("/articles", params=params)).status_code == 200
+    [first] = _live_ids(churned, "asc", 0, 1)
+    assert (await client.delete(f"/articles/{first}")).status_code == 204
+    await make_article((await make_user())["id"])
+    for offset in (2000, 3000, 3001):
+        response = await client.get("/articles", params={**params, "offset": offset})
+        assert [article["id"] for article in response.json()["data"]] == _live_ids(churned, order, offset, 20)
