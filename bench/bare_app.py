@@ -53,10 +53,13 @@ async def _fetch(ids: tuple[int, ...]) -> list[Any]:
 COALESCER = Coalescer(_fetch)
 
 
+_decode = msgspec.json.Decoder(tuple[int, str, str | None, int, str, str, str | None, int]).decode
+
+
 def _article(row: Any) -> Article:
     if row is None:
         raise NotFoundException()
-    return Article(*row[:7])
+    return Article(*_decode(row[1])[:7])  # (id, the article as a JSON array): sql/articles.sql
 
 
 @get("/hello")

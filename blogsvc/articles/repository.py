@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import msgspec
 from msgspec import UNSET
 
 from blogsvc.articles import ranges
@@ -25,7 +26,10 @@ _GET_VERSION = _sql.take("get_article_version")
 _LIVE_AUTHOR = _sql.take("live_author_exists")
 _LIST = {"asc": _sql.take("list_articles_asc"), "desc": _sql.take("list_articles_desc")}
 _SEEK = {"asc": _sql.take("seek_articles_asc"), "desc": _sql.take("seek_articles_desc")}
-_LIST_FROM_RANGE = {"asc": _sql.take("list_articles_from_range_asc"), "desc": _sql.take("list_articles_from_range_desc")}
+_LIST_FROM_RANGE = {
+    "asc": _sql.take("list_articles_from_range_asc"),
+    "desc": _sql.take("list_articles_from_range_desc"),
+}
 _LIST_BY_AUTHOR = {"asc": _sql.take("list_author_articles_asc"), "desc": _sql.take("list_author_articles_desc")}
 _UPDATE = _sql.take("update_article")
 _SOFT_DELETE = _sql.take("soft_delete_article")
@@ -39,16 +43,22 @@ _RESTORE_BY_AUTHOR = _sql.take("restore_author_articles")
 SEEK_FROM_OFFSET = 1024
 
 
-def _article(row: Row) -> Article:
-    return Article(
-        id=row[0],
-        title=row[1],
-        body=row[2],
-        author_id=row[3],
-        author=row[4],
-        created_at=row[5],
-        updated_at=row[6],
+# An article as the queries return it: a JSON array (sql/articles.sql), decoded and checked by msgspec.
+_decode_article = msgspec.json.Decoder(tuple[int, str, str | None, int, str, str, str | None, int]).decode
+
+
+def _versioned(article_json: str) -> Versioned[Article]:
+    article_id, title, body, author_id, author, created_at, updated_at, version = _decode_article(article_json)
+    article = Article(
+        id=article_id,
+        title=title,
+        body=body,
+        author_id=author_id,
+        author=author,
+        created_at=created_at,
+        updated_at=updated_at,
     )
+    return Versioned(article, version)
 
 
 def _no_user(author_id: int) -> NotFound:
@@ -64,10 +74,10 @@ async def create(db: Executor, author_id: int, data: ArticleCreate) -> Versioned
 
 
 async def get(db: Executor, article_id: int) -> Versioned[Article]:
-    row = await db.lookup(_GET, article_id)
+    row = await db.lookup(_GET, article_id)  # (id, article)
     if row is None:
         raise NotFound(f"No article with id {article_id}.")
-    return Versioned(_article(row), row[7])
+    return _versioned(row[1])
 
 
 async def page(db: Executor, window: PageWindow, author_id: int | None = None) -> ArticlePage:
@@ -75,7 +85,7 @@ async def page(db: Executor, window: PageWindow, author_id: int | None = None) -
         rows = await _live_articles(db, window)
     else:
         rows = await db.all(_LIST_BY_AUTHOR[window.order], {"author_id": author_id, **window.params()})
-    return window.page(ArticlePage, [_article(row) for row in rows], lambda article: article.id)
+    return window.page(ArticlePage, [_versioned(row[0]).item for row in rows], lambda article: article.id)
 
 
 async def _live_articles(db: Executor, window: PageWindow) -> list[Row]:

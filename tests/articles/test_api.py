@@ -78,8 +78,9 @@ async def test_create_article(client: AsyncTestClient[Litestar], author: dict[st
         ({"title": "t" * 200, "body": "b" * 100_000}, "b" * 100_000),
         ({"title": "\U0001f600" * 200, "body": "\u00e9\U0001f600" * 1000}, "\u00e9\U0001f600" * 1000),
         ({"title": "Gr\u00fc\u00dfe %(title)s %s", "body": "'; DROP TABLE articles; --\n\t\"\\ %%"}, None),
+        ({"title": "\u0000\u0001\u001f\u007f\u2028\u2029\ufeff", "body": "\b\f\r\u0000 \ud7ff\ue000"}, None),
     ],
-    ids=["omitted", "null", "empty-string", "longest", "astral-utf8mb4", "quotes-and-percents"],
+    ids=["omitted", "null", "empty-string", "longest", "astral-utf8mb4", "quotes-and-percents", "control-characters"],
 )
 async def test_create_round_trips_title_and_body(
     client: AsyncTestClient[Litestar], author: dict[str, Any], body: dict[str, Any], stored: str | None
@@ -90,6 +91,9 @@ async def test_create_round_trips_title_and_body(
     assert (response.json()["title"], response.json()["body"]) == (body["title"], expected_body)
     fetched = (await client.get(response.headers["location"])).json()
     assert (fetched["title"], fetched["body"]) == (body["title"], expected_body)
+    # Pages come from other queries (the database writes each article as JSON): the same text.
+    listed = (await client.get(f"/users/{author['id']}/articles", params={"order": "desc", "limit": 1})).json()
+    assert [(item["title"], item["body"]) for item in listed["data"]] == [(body["title"], expected_body)]
 
 
 BAD_CREATE_BODIES = [

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import pytest
 
 from blogsvc.articles.repository import from_range
@@ -228,7 +229,7 @@ def test_explained_queries_answer_a_deep_page_right(
     params = {"author_id": bulk.author_id, **page} if "author" in name else page
     with db_conn.cursor() as cursor:
         cursor.execute(load_queries("articles").queries[name].sql, params)
-        rows = cursor.fetchall()
+        rows = [msgspec.json.decode(article) for (article,) in cursor.fetchall()]  # (id, title, body, author_id, ...)
         cursor.execute(
             "SELECT id FROM articles WHERE deleted_at IS NULL AND id > %s ORDER BY id LIMIT %s"
             if order == "asc"
@@ -265,4 +266,6 @@ def test_a_deep_offset_page_reads_one_range_not_the_rows_before_it(
     assert_reads_about_one_page(analyze(db_conn, queries[f"list_articles_{order}"].sql, page), 1024 + PAGE + 1)
     # The one-statement path (a guess from the worker's copy, checked against the counts before it).
     checked = {**page, "id_range": int(start[0]) // 1024, "passed": int(start[1])}
-    assert_reads_about_one_page(analyze(db_conn, queries[f"list_articles_from_range_{order}"].sql, checked), 1024 + PAGE + 1)
+    assert_reads_about_one_page(
+        analyze(db_conn, queries[f"list_articles_from_range_{order}"].sql, checked), 1024 + PAGE + 1
+    )
