@@ -95,8 +95,8 @@ async def _live_articles(db: Executor, window: PageWindow) -> list[Row]:
     copy = ranges.of(db)
     guess = await copy.start(db, order, window.offset)
     if guess is not None:
-        checked = {**from_range(params, order, guess.bound, guess.passed), "id_range": guess.id_range}
-        if rows := await db.all(_LIST_FROM_RANGE[order], {**checked, "passed": guess.passed}):
+        moved = from_range(params, order, guess.bound, guess.passed)
+        if rows := await db.all(_LIST_FROM_RANGE[order], {**moved, "id_range": guess.id_range, "passed": guess.passed}):
             return rows
     copy.mark_stale()  # a wrong guess, or none: this page takes the exact path, and the copy is reloaded
     start = await db.one(_SEEK[order], {"offset": window.offset})
