@@ -220,7 +220,7 @@ class Session:
         except TimeoutError:
             self._conn.close()
             raise _no_answer() from None
-        except (self._driver.mysql_error, OSError) as exc:
+        except self._driver.errors as exc:
             mapped = _domain_error(self._driver, exc, self._conn)
             if mapped is None:
                 raise
@@ -289,12 +289,11 @@ class Database:
         # With no more turns than connections, nobody waits inside the pool.
         self._turns = asyncio.Semaphore(self.pool.maxsize)
         self._driver = driver or drivers.load("aiomysql")
-        # What a failed connection attempt or statement raises, below the domain errors.
-        self._errors = (self._driver.mysql_error, OSError)
+        self._errors = self._driver.errors
         # What a failed pool acquire raises: no connection from that server. Both drivers raise
         # RuntimeError("Transport does not expose socket instance") when, on uvloop, the server
         # resets the socket before the handshake sets keep-alive (a server killed under load does).
-        self._connect_errors = (*self._errors, RuntimeError)
+        self._connect_errors: tuple[type[Exception], ...] = (*self._errors, RuntimeError)
 
     @classmethod
     def open(cls, settings: Settings) -> Database:
@@ -382,7 +381,7 @@ class Database:
 
     async def _take(self) -> tuple[Pool, Connection]:
         """A turn, then a connection (failing over if the current server gives none); the caller
-        gives back both, and awaits this within the acquire timeout. Holds no turn if it fails."""
+        gives back both with _give_back, and awaits this within the acquire timeout. Holds no turn if it fails."""
         await self._turns.acquire()
         pool = self.pool
         try:
@@ -393,6 +392,11 @@ class Database:
         except BaseException:
             self._turns.release()
             raise
+
+    def _give_back(self, pool: Pool, conn: Connection) -> None:
+        """The connection and the turn that _take gave."""
+        pool.release(conn)
+        self._turns.release()
 
     async def _connection(self) -> tuple[Pool, Connection]:
         try:
@@ -429,8 +433,7 @@ class Database:
             raise mapped from exc
         finally:
             if conn is not None:
-                pool.release(conn)
-                self._turns.release()
+                self._give_back(pool, conn)
 
     async def _run_again(self, attempt: Callable[[], Awaitable[T]], error: ServiceUnavailable) -> T:
         """Run `attempt` again after the database rolled it back (a conflict) or refused it (a node
@@ -453,8 +456,7 @@ class Database:
         try:
             yield Session(conn, self._limit, self._driver)
         finally:
-            pool.release(conn)
-            self._turns.release()
+            self._give_back(pool, conn)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:

@@ -25,6 +25,11 @@ class Driver:
     mysql_error: type[Exception]  # whatever the server said, with (code, message) as args
     interface_error: type[Exception]  # the connection was used after it closed, or broke
 
+    @property
+    def errors(self) -> tuple[type[Exception], ...]:
+        """What a failed connection attempt or statement raises, below the domain errors."""
+        return (self.mysql_error, OSError)
+
     def is_closed(self, conn: Any) -> bool:
         return bool(conn.closed) if self.name == "aiomysql" else not conn.connected
 
