@@ -24,6 +24,9 @@ PA=$(serve "$A" 8098) PB=$(serve "$B" 8099)
 trap 'kill $PA $PB 2>/dev/null' EXIT
 for port in 8098 8099; do
     for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.2; done
+    # A full bench run drops the data at its end: without it every request would be a fast error.
+    curl -sf -o /dev/null "http://127.0.0.1:$port/articles/1" \
+        || { echo "GET /articles/1 on :$port failed: load the data with bench/run.py --keep-db (see above)" >&2; exit 1; }
     wrk -t2 -c32 -d2s -s "$LUA" "http://127.0.0.1:$port" >/dev/null  # warm-up
 done
 

@@ -26,7 +26,7 @@ from blogsvc.pagination import Cursors, PageQuery
 from blogsvc.passwords import PasswordHasher
 from blogsvc.security import wiring as security
 from blogsvc.strict_params import reject_lax_integers
-from blogsvc.users.controller import UserController, verify_password
+from blogsvc.users.controller import AuthController, UserController
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -65,7 +65,7 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
             service.redoc,
             service.docs_assets,
             UserController,
-            verify_password,
+            AuthController,
             ArticleController,
             AuthorArticlesController,
         ],
@@ -85,7 +85,7 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
             openapi_router=service.openapi_json_router(),
             render_plugins=service.OPENAPI_RENDER_PLUGINS,
         ),
-        signature_types=[PageQuery, Database, PasswordHasher, Listing],
+        signature_types=[PageQuery, Listing],
     )
     # Outside Litestar's router, so that requests no route matches are logged and tagged too.
     app.asgi_handler = Edge(app.asgi_handler, settings.log_level)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Generic, NamedTuple, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Generic, NamedTuple, NoReturn, TypeVar
 
 from litestar import Response
 from litestar.datastructures import ResponseHeader
@@ -13,6 +13,8 @@ from litestar.params import HeaderParameter
 from blogsvc.errors import NotFound, PreconditionFailed
 
 if TYPE_CHECKING:
+    from litestar.types import HTTPResponseStartEvent
+
     from blogsvc.db import Executor, Query
 
 T = TypeVar("T")
@@ -20,17 +22,15 @@ T = TypeVar("T")
 IfMatch = Annotated[
     str | None, HeaderParameter(name="If-Match", max_length=1024, description="Write only if the ETag still matches.")
 ]
-IfNoneMatch = Annotated[
-    str | None, HeaderParameter(name="If-None-Match", max_length=1024, description="304 if the ETag still matches.")
-]
 ETAG_HEADER = ResponseHeader(name="ETag", description="The resource's current version.", documentation_only=True)
+# A GET that declares this response also takes If-None-Match (the header is added to its OpenAPI
+# operation by security/openapi.py; edge.Edge answers it).
 NOT_MODIFIED = ResponseSpec(None, description="Not Modified: the If-None-Match tag is current.")
+IF_NONE_MATCH_DOC = "304 if the ETag still matches."
+# What a 304 leaves out: it has no body.
+_BODY_HEADERS = frozenset((b"content-type", b"content-length"))
 
 _STRONG_TAG = re.compile(r'(?<![W/])"(\d{1,10})"')
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
 
 
 def if_match_versions(header: str | None) -> str | None:
@@ -42,13 +42,22 @@ def if_match_versions(header: str | None) -> str | None:
     return ",".join(_STRONG_TAG.findall(header))
 
 
-def none_match(header: str | None, version: int) -> bool:
-    """True when If-None-Match names the current tag (weak comparison) or is *: answer 304."""
-    if header is None:
-        return False
-    if header.strip() == "*":
-        return True
-    return any(tag.removeprefix("W/") == etag(version) for tag in re.split(r"\s*,\s*", header.strip()))
+def not_modified(start: HTTPResponseStartEvent, if_none_match: bytes) -> HTTPResponseStartEvent | None:
+    """The 304 that a GET's 200 becomes when If-None-Match names its ETag (weak comparison) or is *;
+    None when it stays. Done once for every GET at the edge (edge.Edge), after the handler."""
+    if start["status"] != 200:
+        return None
+    headers = list(start.get("headers", ()))
+    current = next((value for name, value in headers if name.lower() == b"etag"), None)
+    if current is None:
+        return None
+    wanted = if_none_match.strip()
+    if wanted != b"*" and current.removeprefix(b"W/") not in (
+        tag.strip().removeprefix(b"W/") for tag in wanted.split(b",")
+    ):
+        return None
+    kept = [(name, value) for name, value in headers if name.lower() not in _BODY_HEADERS]
+    return {"type": "http.response.start", "status": 304, "headers": kept}
 
 
 class Versioned(NamedTuple, Generic[T]):
@@ -59,7 +68,7 @@ class Versioned(NamedTuple, Generic[T]):
 
     @property
     def etag(self) -> str:
-        return etag(self.version)
+        return f'"{self.version}"'
 
 
 def require_match(current: Versioned[T], if_match: str | None, resource: str) -> Versioned[T]:
@@ -83,10 +92,3 @@ def _stale(resource: str) -> PreconditionFailed:
 def tagged(found: Versioned[T], status_code: int = 200, **headers: str) -> Response[T]:
     """The resource as a response with its ETag."""
     return Response(found.item, status_code=status_code, headers={"ETag": found.etag, **headers})
-
-
-def tagged_or_not_modified(found: Versioned[T], if_none_match: str | None) -> Response[Any]:
-    """What a conditional GET answers: 304 if the caller's tag is current, else the resource."""
-    if none_match(if_none_match, found.version):
-        return Response(None, status_code=304, headers={"ETag": found.etag})
-    return tagged(found)

@@ -1,6 +1,7 @@
 """What every HTTP request gets, in one layer around the whole app (so 404s and 405s get it too):
-a request id echoed in the response and bound to its log lines, the security headers, route
-metrics, the access log line, and OPTIONS answered with every method of the path.
+a request id echoed in the response and bound to its log lines, the security headers, 304 for a
+GET whose If-None-Match names the response's ETag, route metrics, the access log line, and OPTIONS
+answered with every method of the path.
 
 One layer with one send wrapper, not a middleware each: every layer costs a coroutine and a send
 wrapper per request, and a Litestar route middleware costs an exception handler per route as well.
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from litestar.enums import ScopeType
 
-from blogsvc import logs
+from blogsvc import conditional, logs
 from blogsvc.metrics import RouteMetrics
 from blogsvc.security import headers
 from blogsvc.security.methods import ALLOW, AllowedMethods
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 _NO_CONTENT = 204
+_IF_NONE_MATCH = b"if-none-match"
 
 
 class Edge:
@@ -37,18 +39,33 @@ class Edge:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        this_id = logs.request_id_of(scope)
+        given_id = if_none_match = None
+        for name, value in scope["headers"]:  # one pass over the request's headers
+            if name == logs.REQUEST_ID_HEADER:
+                given_id = value
+            elif name == _IF_NONE_MATCH and method == "GET":
+                if_none_match = value
+        this_id = logs.request_id_for(given_id)
         status = 500
+        body_dropped = False
 
         async def send_completed(message: Message) -> None:
-            nonlocal status
+            nonlocal status, body_dropped
             if message["type"] == "http.response.start":
-                status = message["status"]
-                sent = headers.completed(message.get("headers", ()))
+                start = message
+                if if_none_match is not None and (replaced := conditional.not_modified(start, if_none_match)):
+                    start, body_dropped = replaced, True
+                status = start["status"]
+                sent = headers.completed(start.get("headers", ()))
                 sent.append((logs.REQUEST_ID_HEADER, this_id))
                 if method == "OPTIONS" and status == _NO_CONTENT and (allow := self.allowed.of(scope)) is not None:
                     sent = [(name, allow if name.lower() == ALLOW else value) for name, value in sent]
-                message["headers"] = sent
+                start["headers"] = sent
+                message = start
+            elif body_dropped:  # a 304 has none: one empty last message for all of the body
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
         token = logs.request_id.set(this_id.decode())

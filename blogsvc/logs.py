@@ -17,7 +17,6 @@ from litestar.logging.config import LoggingConfig, StructLoggingConfig
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 
 if TYPE_CHECKING:
-    from litestar.types import HTTPScope
     from structlog.typing import EventDict, Processor
 
     from blogsvc.config import Settings
@@ -115,10 +114,9 @@ def _new_request_id() -> bytes:
     return f"{_REQUEST_ID_PREFIX}{next(_request_ids):08x}".encode()
 
 
-def request_id_of(scope: HTTPScope) -> bytes:
+def request_id_for(given: bytes | None) -> bytes:
     """The caller's X-Request-ID if it is a plain token, else a new id."""
-    given = next((value for name, value in scope["headers"] if name == REQUEST_ID_HEADER), b"")
-    return given if _GOOD_REQUEST_ID.fullmatch(given) else _new_request_id()
+    return given if given is not None and _GOOD_REQUEST_ID.fullmatch(given) else _new_request_id()
 
 
 def logs_requests(level: str) -> bool:

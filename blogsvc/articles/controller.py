@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Response, delete, get, patch, post
 from litestar.datastructures import ResponseHeader
 from litestar.params import JSONBody, Parameter
 
@@ -14,12 +14,10 @@ from blogsvc.conditional import (
     ETAG_HEADER,
     NOT_MODIFIED,
     IfMatch,
-    IfNoneMatch,
     if_match_versions,
     tagged,
-    tagged_or_not_modified,
 )
-from blogsvc.deps import DB, Listed
+from blogsvc.deps import AppController, Listed
 from blogsvc.pagination import MAX_ID
 from blogsvc.schemas import problem_responses
 from blogsvc.security.idempotency import IDEMPOTENT
@@ -31,7 +29,7 @@ AuthorFilter = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Onl
 LOCATION = ResponseHeader(name="Location", description="The new article's URL.", documentation_only=True)
 
 
-class AuthorArticlesController(Controller):
+class AuthorArticlesController(AppController):
     path = "/users/{user_id:str}/articles"
     tags = ["articles"]
 
@@ -42,9 +40,9 @@ class AuthorArticlesController(Controller):
         response_headers=[LOCATION, ETAG_HEADER],
         responses=problem_responses(400, 404, body=True),
     )
-    async def create_article(self, db: DB, user_id: AuthorId, data: JSONBody[ArticleCreate]) -> Response[Article]:
+    async def create_article(self, user_id: AuthorId, data: JSONBody[ArticleCreate]) -> Response[Article]:
         """Write an article as this user."""
-        created = await articles.create(db, user_id, data)
+        created = await articles.create(self.state.db, user_id, data)
         return tagged(created, 201, Location=f"/articles/{created.item.id}")
 
     @get("/", responses=problem_responses(400, 404))
@@ -53,7 +51,7 @@ class AuthorArticlesController(Controller):
         return await articles.author_page(listing.db, listing.window(f"users/{user_id}/articles"), user_id)
 
 
-class ArticleController(Controller):
+class ArticleController(AppController):
     path = "/articles"
     tags = ["articles"]
 
@@ -68,21 +66,21 @@ class ArticleController(Controller):
         response_headers=[ETAG_HEADER],
         responses={304: NOT_MODIFIED, **problem_responses(400, 404)},
     )
-    async def get_article(self, db: DB, article_id: ArticleId, if_none_match: IfNoneMatch = None) -> Response[Any]:
+    async def get_article(self, article_id: ArticleId) -> Response[Article]:
         """One live article, with its ETag."""
-        return tagged_or_not_modified(await articles.get(db, article_id), if_none_match)
+        return tagged(await articles.get(self.state.db, article_id))
 
     @patch("/{article_id:str}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 412, body=True))
     async def patch_article(
-        self, db: DB, article_id: ArticleId, data: JSONBody[ArticlePatch], if_match: IfMatch = None
+        self, article_id: ArticleId, data: JSONBody[ArticlePatch], if_match: IfMatch = None
     ) -> Response[Article]:
         """Change the title and/or body; answers with the whole updated article."""
-        return tagged(await articles.update(db, article_id, data, if_match_versions(if_match)))
+        return tagged(await articles.update(self.state.db, article_id, data, if_match_versions(if_match)))
 
     @delete("/{article_id:str}", status_code=204, responses=problem_responses(400, 404, 412))
-    async def delete_article(self, db: DB, article_id: ArticleId, if_match: IfMatch = None) -> None:
+    async def delete_article(self, article_id: ArticleId, if_match: IfMatch = None) -> None:
         """Soft-delete an article."""
-        await articles.delete(db, article_id, if_match_versions(if_match))
+        await articles.delete(self.state.db, article_id, if_match_versions(if_match))
 
     @post(
         "/{article_id:str}/restore",
@@ -91,6 +89,6 @@ class ArticleController(Controller):
         response_headers=[ETAG_HEADER],
         responses=problem_responses(400, 404, 409),
     )
-    async def restore_article(self, db: DB, article_id: ArticleId) -> Response[Article]:
+    async def restore_article(self, article_id: ArticleId) -> Response[Article]:
         """Bring back a deleted article; 409 while its author is deleted."""
-        return tagged(await articles.restore(db, article_id))
+        return tagged(await articles.restore(self.state.db, article_id))

@@ -16,13 +16,20 @@ DEFAULT_CSP = b"default-src 'none'; frame-ancestors 'none'"
 DEFAULT_CACHE_CONTROL = b"no-store"
 
 
+_DEFAULTS = (
+    *ALWAYS,
+    (b"content-security-policy", DEFAULT_CSP),
+    (b"cache-control", DEFAULT_CACHE_CONTROL),
+)
+_NAMES = frozenset(name for name, _ in _DEFAULTS)
+
+
 def completed(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """A response's headers with the security headers it does not set itself."""
     result = list(headers)
-    present = {name.lower() for name, _ in result}
-    result.extend(header for header in ALWAYS if header[0] not in present)
-    if b"content-security-policy" not in present:
-        result.append((b"content-security-policy", DEFAULT_CSP))
-    if b"cache-control" not in present:
-        result.append((b"cache-control", DEFAULT_CACHE_CONTROL))
+    if any(name.lower() in _NAMES for name, _ in result):  # rare: the docs pages and assets
+        present = {name.lower() for name, _ in result}
+        result.extend(header for header in _DEFAULTS if header[0] not in present)
+    else:
+        result.extend(_DEFAULTS)
     return result

@@ -7,9 +7,9 @@ the routes; this completes it in place, once, when the app is made:
 - the password's minLength as configured (BLOGSVC_PASSWORD_MIN_LENGTH), and the blocklist in words;
 - with tokens configured, the bearer scheme, `security` on every protected operation, and its 401
   (and 403 on writes);
-- Idempotency-Key on POST routes with their 409 and 422; 429 on POST /auth/verify;
+- If-None-Match on the GETs that answer 304; Idempotency-Key on POST routes with their 409 and 422;
+  429 on POST /auth/verify;
 - a schema for every response header, and Retry-After where the service sends it;
-- a success schema where a route declared none (single GETs answer the resource their PUT/PATCH does);
 - links from each DELETE to the restore of what it deleted (for stateful testing, and for readers).
 """
 
@@ -35,6 +35,7 @@ from litestar.openapi.spec import (
     SecurityScheme,
 )
 
+from blogsvc.conditional import IF_NONE_MATCH_DOC
 from blogsvc.schemas import Problem
 from blogsvc.security import idempotency, password_policy
 from blogsvc.security.auth import SCHEME, WRITE_METHODS, is_open
@@ -78,7 +79,8 @@ def complete(app: Litestar, *, tokens: bool, password_min_length: int) -> None:
         for method, operation in operations.items():
             responses = operation.responses or {}
             operation.responses = responses
-            _fill_success_schema(responses, operations)
+            if method == "get" and "304" in responses:
+                _if_none_match(operation)
             if tokens and not is_open(path):
                 operation.security = [{SCHEME: []}]
                 _add(responses, 401, "a missing or unknown service token.", {"WWW-Authenticate": _STRING})
@@ -199,6 +201,16 @@ def _add(responses: dict[str, Any], status: int, why: str, headers: dict[str, Sc
         responses[str(status)] = _problem(f"{HTTPStatus(status).phrase}: {why}", headers)
 
 
+def _if_none_match(operation: Operation) -> None:
+    """edge.Edge answers If-None-Match for every GET; the GETs that can answer 304 say so."""
+    operation.parameters = [
+        *(operation.parameters or []),
+        Parameter(
+            name="If-None-Match", param_in="header", required=False, description=IF_NONE_MATCH_DOC, schema=_STRING
+        ),
+    ]
+
+
 def _idempotency(operation: Operation) -> None:
     operation.parameters = [
         *(operation.parameters or []),
@@ -229,25 +241,6 @@ def _idempotency(operation: Operation) -> None:
                     f"same {idempotency.HEADER}.",
                 ),
             }
-
-
-def _fill_success_schema(responses: dict[str, Any], siblings: dict[str, Operation]) -> None:
-    """A 200 with an empty schema (a handler returning Response[Any]) gets the schema its path's other
-    operations answer with: GET /users/{id} answers what PUT and PATCH /users/{id} do."""
-    ok = responses.get("200")
-    if not isinstance(ok, OpenAPIResponse):
-        return
-    media = (ok.content or {}).get("application/json")
-    if media is None or (isinstance(media.schema, Schema) and media.schema != Schema()):
-        return
-    for other in siblings.values():
-        other_ok = (other.responses or {}).get("200")
-        other_media = (
-            (other_ok.content or {}).get("application/json") if isinstance(other_ok, OpenAPIResponse) else None
-        )
-        if other_media is not None and isinstance(other_media.schema, Reference):
-            media.schema = other_media.schema
-            return
 
 
 def _header_schemas(responses: dict[str, Any]) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, Response, delete, get, patch, post, put
+from litestar import Response, delete, get, patch, post, put
 from litestar.datastructures import ResponseHeader
 from litestar.params import JSONBody, Parameter
 
@@ -13,12 +13,10 @@ from blogsvc.conditional import (
     ETAG_HEADER,
     NOT_MODIFIED,
     IfMatch,
-    IfNoneMatch,
     if_match_versions,
     tagged,
-    tagged_or_not_modified,
 )
-from blogsvc.deps import DB, Hasher, Listed
+from blogsvc.deps import AppController, Listed
 from blogsvc.pagination import MAX_ID
 from blogsvc.schemas import problem_responses
 from blogsvc.security.idempotency import IDEMPOTENT
@@ -34,7 +32,7 @@ EmailFilter = Annotated[
 LOCATION = ResponseHeader(name="Location", description="The new user's URL.", documentation_only=True)
 
 
-class UserController(Controller):
+class UserController(AppController):
     path = "/users"
     tags = ["users"]
 
@@ -45,9 +43,9 @@ class UserController(Controller):
         response_headers=[LOCATION, ETAG_HEADER],
         responses=problem_responses(400, 409, body=True),
     )
-    async def create_user(self, data: JSONBody[UserCreate], db: DB, hasher: Hasher) -> Response[User]:
+    async def create_user(self, data: JSONBody[UserCreate]) -> Response[User]:
         """Register a user; the password is stored as an argon2id hash."""
-        created = await users.create(db, data, await hasher.hash(data.password))
+        created = await users.create(self.state.db, data, await self.state.hasher.hash(data.password))
         return tagged(created, 201, Location=f"/users/{created.item.id}")
 
     @get("/", responses=problem_responses(400))
@@ -61,31 +59,31 @@ class UserController(Controller):
         response_headers=[ETAG_HEADER],
         responses={304: NOT_MODIFIED, **problem_responses(400, 404)},
     )
-    async def get_user(self, db: DB, user_id: UserId, if_none_match: IfNoneMatch = None) -> Response[Any]:
+    async def get_user(self, user_id: UserId) -> Response[User]:
         """One live user, with its ETag."""
-        return tagged_or_not_modified(await users.get(db, user_id), if_none_match)
+        return tagged(await users.get(self.state.db, user_id))
 
     @put("/{user_id:str}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 409, 412, body=True))
     async def replace_user(
-        self, db: DB, user_id: UserId, data: JSONBody[UserReplace], if_match: IfMatch = None
+        self, user_id: UserId, data: JSONBody[UserReplace], if_match: IfMatch = None
     ) -> Response[User]:
         """Replace every field but the password."""
-        return tagged(await users.update(db, user_id, msgspec.structs.asdict(data), if_match_versions(if_match)))
+        return tagged(
+            await users.update(self.state.db, user_id, msgspec.structs.asdict(data), if_match_versions(if_match))
+        )
 
     @patch("/{user_id:str}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 409, 412, body=True))
-    async def patch_user(
-        self, db: DB, hasher: Hasher, user_id: UserId, data: JSONBody[UserPatch], if_match: IfMatch = None
-    ) -> Response[User]:
+    async def patch_user(self, user_id: UserId, data: JSONBody[UserPatch], if_match: IfMatch = None) -> Response[User]:
         """Change the fields given; a new password is re-hashed."""
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
         if "password" in changes:
-            changes["password_hash"] = await hasher.hash(changes.pop("password"))
-        return tagged(await users.update(db, user_id, changes, if_match_versions(if_match)))
+            changes["password_hash"] = await self.state.hasher.hash(changes.pop("password"))
+        return tagged(await users.update(self.state.db, user_id, changes, if_match_versions(if_match)))
 
     @delete("/{user_id:str}", status_code=204, responses=problem_responses(400, 404, 412))
-    async def delete_user(self, db: DB, user_id: UserId, if_match: IfMatch = None) -> None:
+    async def delete_user(self, user_id: UserId, if_match: IfMatch = None) -> None:
         """Soft-delete a user (and, with it, the user's live articles)."""
-        await users.delete(db, user_id, if_match_versions(if_match))
+        await users.delete(self.state.db, user_id, if_match_versions(if_match))
 
     @post(
         "/{user_id:str}/restore",
@@ -94,18 +92,17 @@ class UserController(Controller):
         response_headers=[ETAG_HEADER],
         responses=problem_responses(400, 404, 409),
     )
-    async def restore_user(self, db: DB, user_id: UserId) -> Response[User]:
+    async def restore_user(self, user_id: UserId) -> Response[User]:
         """Bring back a deleted user (and the articles deleted with it)."""
-        return tagged(await users.restore(db, user_id))
+        return tagged(await users.restore(self.state.db, user_id))
 
 
-@post(
-    "/auth/verify",
-    status_code=200,
-    middleware=[IDEMPOTENT],
-    tags=["auth"],
-    responses=problem_responses(400, 401, body=True),
-)
-async def verify_password(data: JSONBody[Credentials], db: DB, hasher: Hasher) -> User:
-    """Check an email and password; 401 alike for a wrong password, an unknown or deleted email, or an inactive user."""
-    return await auth.verify(db, hasher, data.email, data.password)
+class AuthController(AppController):
+    path = "/auth"
+    tags = ["auth"]
+
+    @post("/verify", status_code=200, middleware=[IDEMPOTENT], responses=problem_responses(400, 401, body=True))
+    async def verify_password(self, data: JSONBody[Credentials]) -> User:
+        """Check an email and password; 401 alike for a wrong password, an unknown or deleted email, or an inactive
+        user."""
+        return await auth.verify(self.state.db, self.state.hasher, data.email, data.password)

@@ -56,6 +56,8 @@ async def test_if_none_match(client: AsyncTestClient[Litestar], article: dict[st
         assert not_modified.status_code == 304, header
         assert not_modified.content == b""
         assert not_modified.headers["etag"] == etag
+        assert "content-type" not in not_modified.headers
+        assert not_modified.headers["cache-control"] == "no-store"
 
     assert (await client.patch(url, json={"body": "new"})).status_code == 200
     stale = await client.get(url, headers={"If-None-Match": etag})
@@ -63,6 +65,9 @@ async def test_if_none_match(client: AsyncTestClient[Litestar], article: dict[st
     assert stale.json()["body"] == "new"
     assert stale.headers["etag"] != etag
     assert (await client.get(url, headers={"If-None-Match": '"no-such-tag"'})).status_code == 200
+    # A tag on a response without one (a list page), or on a write, changes nothing.
+    assert (await client.get("/articles", headers={"If-None-Match": "*"})).status_code == 200
+    assert (await client.patch(url, json={"title": "t"}, headers={"If-None-Match": "*"})).status_code == 200
 
     assert (await client.delete(url)).status_code == 204
     assert_problem(await client.get(url, headers={"If-None-Match": stale.headers["etag"]}), 404)

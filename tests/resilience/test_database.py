@@ -19,7 +19,7 @@ from litestar.testing import AsyncTestClient
 from blogsvc.app import create_app
 from blogsvc.config import DatabaseURL
 from blogsvc.db import Database, Query, Session, session_setup
-from blogsvc.deps import DB
+from blogsvc.deps import AppController
 from blogsvc.errors import ConnectionLost, DuplicateKey, ServiceUnavailable, StatementTimeout, TransientConflict
 from tests.helpers import assert_problem
 from tests.resilience.proxy import Relay
@@ -116,12 +116,13 @@ async def test_a_statement_over_the_limit_is_a_503(settings: Settings) -> None:
 
 
 async def test_a_slow_request_gets_a_503_problem_document(settings: Settings) -> None:
-    @get("/slow")
-    async def slow(db: DB) -> None:
-        await db.value(SLEEP, {"seconds": 5})
+    class Slow(AppController):
+        @get("/slow")
+        async def slow(self) -> None:
+            await self.state.db.value(SLEEP, {"seconds": 5})
 
     app = create_app(msgspec.structs.replace(settings, statement_timeout=0.3))
-    app.register(slow)
+    app.register(Slow)
     async with AsyncTestClient(app) as client:
         response = await client.get("/slow")
     body = assert_problem(response, 503)

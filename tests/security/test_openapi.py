@@ -68,6 +68,17 @@ def test_every_header_has_a_schema(document: dict[str, Any]) -> None:
                 assert "Retry-After" in response["headers"], (method, path, status)
 
 
+def test_gets_that_answer_304_take_if_none_match(document: dict[str, Any]) -> None:
+    conditional = []
+    for method, path, op in operations(document):
+        taken = [p for p in op.get("parameters", []) if p["name"] == "If-None-Match"]
+        assert len(taken) == ("304" in op["responses"]), (method, path)
+        if taken:
+            assert taken[0]["in"] == "header" and not taken[0]["required"]
+            conditional.append((method, path))
+    assert sorted(conditional) == [("get", "/articles/{article_id}"), ("get", "/users/{user_id}")]
+
+
 def test_post_routes_take_an_idempotency_key(document: dict[str, Any]) -> None:
     posts = [(path, op) for method, path, op in operations(document) if method == "post"]
     assert len(posts) == 5
