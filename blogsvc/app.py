@@ -24,6 +24,7 @@ from blogsvc.logs import structlog_plugin
 from blogsvc.metrics import MetricsController, pool_gauges
 from blogsvc.pagination import Cursors, PageQuery
 from blogsvc.passwords import PasswordHasher
+from blogsvc.responses import JSONResponse
 from blogsvc.security import wiring as security
 from blogsvc.strict_params import reject_lax_integers
 from blogsvc.users.controller import AuthController, UserController
@@ -74,6 +75,7 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
         lifespan=[lifespan, security.lifespan(settings)],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JSONOnlyRequest,
+        response_class=JSONResponse,
         before_request=reject_lax_integers,
         middleware=security.middleware(settings),
         plugins=[ProblemDetailsPlugin(problem_details_config()), structlog_plugin(settings)],

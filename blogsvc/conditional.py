@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Annotated, Generic, NamedTuple, NoReturn, TypeVar
 
-from litestar import Response
 from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter
 
 from blogsvc.errors import NotFound, PreconditionFailed
+from blogsvc.responses import JSONResponse
 
 if TYPE_CHECKING:
     from litestar.types import HTTPResponseStartEvent
@@ -89,6 +89,6 @@ def _stale(resource: str) -> PreconditionFailed:
     return PreconditionFailed(f"If-Match does not name the {resource}'s current ETag.")
 
 
-def tagged(found: Versioned[T], status_code: int = 200, **headers: str) -> Response[T]:
+def tagged(found: Versioned[T], status_code: int = 200, **headers: str) -> JSONResponse[T]:
     """The resource as a response with its ETag."""
-    return Response(found.item, status_code=status_code, headers={"ETag": found.etag, **headers})
+    return JSONResponse(found.item, status_code=status_code, headers={"ETag": found.etag, **headers})
