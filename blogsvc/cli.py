@@ -16,6 +16,7 @@ import uvicorn
 
 from blogsvc import __version__, migrate
 from blogsvc.config import ConfigError, Settings, from_env
+from blogsvc.one_write import OneWriteHttpToolsProtocol
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -79,7 +80,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         port=port,
         workers=workers,
         loop="uvloop",
-        http="httptools",
+        http=OneWriteHttpToolsProtocol,
+        # The service never reads the client's address or scheme (Location headers are paths), so
+        # X-Forwarded-* would be parsed for nothing; and the server's name is nobody's business.
+        proxy_headers=False,
+        server_header=False,
         log_level=settings.log_level,
         log_config=None,  # the app configures logging (structlog); the request log is ours too
         access_log=False,
