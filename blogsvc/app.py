@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import secrets
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -97,4 +98,9 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
 
 def app_from_env() -> Litestar:
     """The factory `blogsvc serve` gives uvicorn (each worker builds its own app)."""
-    return create_app(from_env(), drain_on_sigterm=True)
+    app = create_app(from_env(), drain_on_sigterm=True)
+    # What exists once the worker has started (modules, the password lists, the app, the pool) lives as
+    # long as the worker: frozen, the cyclic GC stops walking it on every full collection. Those walks
+    # took about 30 ms each, over a dozen times in 10 s of reads, and made reads' p99 (29 ms vs 3.9 ms).
+    app.on_startup.append(gc.freeze)
+    return app
