@@ -1173,7 +1173,7 @@ def chart(summary: dict[str, dict[str, Any]], path: Path, subtitle: str, driver:
         c = summary["read"]["ceiling"]["rps"]
         ax.hlines(c, -0.45, 0.45, colors="#d62728", linestyles="dashed")
         ax.text(
-            -0.45, c * 1.08, f"raw aiomysql point-select {_fmt_rps(c)}/s", color="#d62728", fontsize=7.5, va="bottom"
+            -0.45, c * 1.7, f"raw aiomysql point-select {_fmt_rps(c)}/s", color="#d62728", fontsize=7.5, va="bottom"
         )
     ax.set_yscale("log")
     ax.set_ylim(1, top * 6)
