@@ -46,14 +46,20 @@ def use_after_free_unless_restored(ctx: CheckContext, response: Response, case: 
 
 
 def _restored_since(ctx: CheckContext, delete_case_id: str, current_case_id: str, free: str) -> bool:
+    """True if, between that DELETE and the current case, a restore of the resource succeeded and no
+    later DELETE of it did."""
     restore = f"POST {free.removeprefix('DELETE ')}/restore"
-    after_delete = False
+    after_delete = restored = False
     for earlier in ctx.internals.find_all_cases():
         if earlier.id == current_case_id:
-            return False
+            break
         after_delete = after_delete or earlier.id == delete_case_id
         answer = ctx.internals.find_response(case_id=earlier.id)
+        if not after_delete or answer is None or not 200 <= answer.status_code < 300:
+            continue
         made = f"{earlier.operation.method.upper()} {prepare_path(earlier.path, earlier.path_parameters)}"
-        if after_delete and made == restore and answer is not None and 200 <= answer.status_code < 300:
-            return True
-    return False
+        if made == restore:
+            restored = True
+        elif made == free:
+            restored = False
+    return restored
