@@ -79,8 +79,8 @@ def complete(app: Litestar, *, tokens: bool, password_min_length: int) -> None:
         for method, operation in operations.items():
             responses = operation.responses or {}
             operation.responses = responses
-            if method == "get" and "304" in responses:
-                _if_none_match(operation)
+            if method == "get" and "304" in responses:  # edge.Edge answers If-None-Match for every GET
+                _optional_header(operation, "If-None-Match", IF_NONE_MATCH_DOC, _STRING)
             if tokens and not is_open(path):
                 operation.security = [{SCHEME: []}]
                 _add(responses, 401, "a missing or unknown service token.", {"WWW-Authenticate": _STRING})
@@ -201,33 +201,26 @@ def _add(responses: dict[str, Any], status: int, why: str, headers: dict[str, Sc
         responses[str(status)] = _problem(f"{HTTPStatus(status).phrase}: {why}", headers)
 
 
-def _if_none_match(operation: Operation) -> None:
-    """edge.Edge answers If-None-Match for every GET; the GETs that can answer 304 say so."""
+def _optional_header(operation: Operation, name: str, description: str, schema: Schema) -> None:
     operation.parameters = [
         *(operation.parameters or []),
-        Parameter(
-            name="If-None-Match", param_in="header", required=False, description=IF_NONE_MATCH_DOC, schema=_STRING
-        ),
+        Parameter(name=name, param_in="header", required=False, description=description, schema=schema),
     ]
 
 
 def _idempotency(operation: Operation) -> None:
-    operation.parameters = [
-        *(operation.parameters or []),
-        Parameter(
-            name=idempotency.HEADER,
-            param_in="header",
-            required=False,
-            description="Makes retries safe: a repeat with the same key and request within 24 hours gets the first "
-            "response again and changes nothing. Keys are per caller.",
-            schema=Schema(
-                type=OpenAPIType.STRING,
-                min_length=1,
-                max_length=idempotency.MAX_KEY_LENGTH,
-                pattern=idempotency.KEY_PATTERN,
-            ),
+    _optional_header(
+        operation,
+        idempotency.HEADER,
+        "Makes retries safe: a repeat with the same key and request within 24 hours gets the first "
+        "response again and changes nothing. Keys are per caller.",
+        Schema(
+            type=OpenAPIType.STRING,
+            min_length=1,
+            max_length=idempotency.MAX_KEY_LENGTH,
+            pattern=idempotency.KEY_PATTERN,
         ),
-    ]
+    )
     responses = operation.responses or {}
     _add(responses, 409, f"a request with this {idempotency.HEADER} is still in flight.", {"Retry-After": _RETRY_AFTER})
     _add(responses, 422, f"this {idempotency.HEADER} was used for a different request.", {})
