@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiomysql
 import msgspec
-from blogsvc.coalescing import Coalescer
+from blogsvc.db.coalescing import Coalescer
 from litestar import Litestar, get
 from litestar.exceptions import NotFoundException
 

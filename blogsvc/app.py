@@ -1,9 +1,9 @@
-"""create_app(settings) -> Litestar: routes, lifespan (pool, hasher), errors, logs, metrics, OpenAPI."""
+"""create_app(settings) -> Litestar: wires the parts (routes, state, lifespan, layers, OpenAPI), nothing else."""
 
 from __future__ import annotations
 
 import gc
-import secrets
+import logging
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -12,26 +12,33 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 
-from blogsvc import __version__, service
+from blogsvc import __version__
 from blogsvc.articles.controller import ArticleController, AuthorArticlesController
-from blogsvc.body import MAX_BODY_BYTES, JSONOnlyRequest
+from blogsvc.articles.deep_offsets import LiveRanges
 from blogsvc.config import Settings, from_env
-from blogsvc.db import Database
-from blogsvc.deps import Listing, providers
-from blogsvc.edge import Edge
-from blogsvc.errors import problem_details_config
-from blogsvc.health import Lifecycle, readyz
-from blogsvc.logs import structlog_plugin
-from blogsvc.metrics import MetricsController, pool_gauges
+from blogsvc.db.cluster import Database
+from blogsvc.http import openapi
+from blogsvc.http.body import MAX_BODY_BYTES, JSONOnlyRequest
+from blogsvc.http.controllers import Listing, providers
+from blogsvc.http.edge import Edge
+from blogsvc.http.params import StrictIntegers
+from blogsvc.http.problems import problem_details_config
+from blogsvc.http.responses import JSONResponse
+from blogsvc.ops import docs
+from blogsvc.ops.background import housekeeping
+from blogsvc.ops.health import Lifecycle, readyz
+from blogsvc.ops.logs import request_logger, structlog_plugin
+from blogsvc.ops.metrics import MetricsController, RouteMetrics, pool_gauges
 from blogsvc.pagination import Cursors, PageQuery
-from blogsvc.passwords import PasswordHasher
-from blogsvc.responses import JSONResponse
-from blogsvc.security import wiring as security
-from blogsvc.strict_params import reject_lax_integers
-from blogsvc.users.controller import AuthController, UserController
+from blogsvc.security import auth, idempotency
+from blogsvc.security.passwords import PasswordHasher
+from blogsvc.security.tokens import TokenTable
+from blogsvc.users.controller import AuthController, UserController, declare_password_policy
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+log = logging.getLogger("blogsvc.security")
 
 
 def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litestar:
@@ -40,6 +47,8 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if not settings.api_tokens:
+            log.warning("BLOGSVC_API_TOKENS is not set: the API is open to every caller (BLOGSVC_ENV=%s)", settings.env)
         hasher = PasswordHasher(settings)
         await hasher.start()
         app.state.db = db = Database.open(settings)
@@ -54,45 +63,55 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
             await db.close()
             hasher.close()
 
-    # Without a configured secret, cursors are signed with one that lives as long as this app.
-    cursors = Cursors(settings.cursor_secret.encode() or secrets.token_bytes(32))
-    state = State({"cursors": cursors, "lifecycle": lifecycle, **security.state(settings)})
+    cursors = Cursors(settings.secret)
+    state = State(
+        {
+            "settings": settings,
+            "cursors": cursors,
+            "lifecycle": lifecycle,
+            "live_ranges": LiveRanges(),  # articles/deep_offsets.py
+            "idempotency_fingerprint_key": idempotency.fingerprint_key(settings.secret),
+        }
+    )
+    strict_integers = StrictIntegers()
     app = Litestar(
         route_handlers=[
-            service.service_info,
-            service.healthz,
+            docs.service_info,
+            docs.healthz,
             readyz,
             MetricsController,
-            service.swagger_ui,
-            service.redoc,
-            service.docs_assets,
+            docs.swagger_ui,
+            docs.redoc,
+            docs.docs_assets,
             UserController,
             AuthController,
             ArticleController,
             AuthorArticlesController,
         ],
-        dependencies=providers(state),
+        dependencies=providers(cursors),
         state=state,
-        lifespan=[lifespan, security.lifespan(settings)],
+        lifespan=[lifespan, housekeeping],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JSONOnlyRequest,
         response_class=JSONResponse,
-        before_request=reject_lax_integers,
-        middleware=security.middleware(settings),
+        before_request=strict_integers.check,
+        # Service tokens, when configured, on every route; without, routes run no middleware at all.
+        middleware=[auth.ServiceAuthMiddleware(TokenTable(settings.api_tokens))] if settings.api_tokens else [],
         plugins=[ProblemDetailsPlugin(problem_details_config()), structlog_plugin(settings)],
         openapi_config=OpenAPIConfig(
             title="blogsvc",
             version=__version__,
             description="Users and their articles, with soft delete, restore and pagination.",
             use_handler_docstrings=True,
-            openapi_router=service.openapi_json_router(),
-            render_plugins=service.OPENAPI_RENDER_PLUGINS,
+            openapi_router=docs.openapi_json_router(),
+            render_plugins=docs.OPENAPI_RENDER_PLUGINS,
         ),
         signature_types=[PageQuery, Listing],
     )
     # Outside Litestar's router, so that requests no route matches are logged and tagged too.
-    app.asgi_handler = Edge(app.asgi_handler, settings.log_level)
-    security.complete_openapi(app, settings)
+    app.asgi_handler = Edge(app.asgi_handler, RouteMetrics(), request_logger(settings))
+    declarations = (idempotency.declare, declare_password_policy(settings.password_min_length))
+    openapi.complete(app, (auth.declare, *declarations) if settings.api_tokens else declarations)
     return app
 
 

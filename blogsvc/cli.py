@@ -1,53 +1,81 @@
-"""The `blogsvc` command: serve the API, or migrate the database."""
+"""The `blogsvc` command: serve the API, migrate the database, show the settings."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import math
-import os
-import secrets
 import signal
 import sys
-import tempfile
+import textwrap
 from typing import TYPE_CHECKING
 
 import uvicorn
 
-from blogsvc import __version__, migrate
-from blogsvc.config import ConfigError, Settings, from_env
-from blogsvc.one_write import OneWriteHttpToolsProtocol
+from blogsvc import __version__, config
+from blogsvc.db import migrate
+from blogsvc.http.server_protocol import OneWriteHttpToolsProtocol
+from blogsvc.ops.logs import configure_process
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from blogsvc.config import Settings
 
-def _parser(settings: Settings) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="blogsvc", description="The blog microservice.")
+
+def _parser() -> argparse.ArgumentParser:
+    settings = textwrap.fill(", ".join(config.variable(name) for name in config.FIELDS), width=100)
+    parser = argparse.ArgumentParser(
+        prog="blogsvc",
+        description="The blog microservice: users and their articles over HTTP, on MariaDB.",
+        epilog=f"Settings come from the environment: {settings}.\n"
+        "`blogsvc settings` shows their current values; docs/operations.md explains each.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"blogsvc {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the HTTP API with uvicorn")
-    serve.add_argument("--host", default=settings.host, help=f"address to bind (default {settings.host})")
-    serve.add_argument("--port", type=int, default=settings.port, help=f"port (default {settings.port})")
-    serve.add_argument(
-        "--workers", type=int, default=settings.workers, help=f"worker processes (default {settings.workers})"
-    )
+    serve.add_argument("--host", help="address to bind (default: BLOGSVC_HOST, else 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: BLOGSVC_PORT, else 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (default: BLOGSVC_WORKERS, else one per CPU)")
     mig = commands.add_parser("migrate", help="create the database if missing and apply pending migrations")
     mig.add_argument("--rollback", action="store_true", help="undo the latest applied migration instead")
+    commands.add_parser("settings", help="list every setting with its current value (secrets masked)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)  # before the settings: --help and --version work whatever they are
     try:
-        settings = from_env()
-    except ConfigError as exc:
-        print(f"blogsvc: {exc}", file=sys.stderr)
-        return 2
-    args = _parser(settings).parse_args(argv)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    if args.command == "migrate":
-        return _migrate(settings, rollback=args.rollback)
-    return _serve(settings, args.host, args.port, args.workers)
+        settings = config.from_env()
+    except config.ConfigError as exc:
+        return _fail(str(exc), status=2)
+    if args.command == "settings":
+        return _settings(settings)
+    configure_process(settings)
+    try:
+        if args.command == "migrate":
+            return _migrate(settings, rollback=args.rollback)
+        return _serve(
+            settings,
+            settings.host if args.host is None else args.host,
+            settings.port if args.port is None else args.port,
+            settings.workers if args.workers is None else args.workers,
+        )
+    except migrate.Unusable as exc:
+        return _fail(str(exc), status=1)
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"blogsvc: {message}", file=sys.stderr)
+    return status
+
+
+def _settings(settings: Settings) -> int:
+    rows = config.described(settings)
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, meaning in rows:
+        print(f"{name:<{width}}  {value}\n{'':<{width}}  ({meaning})")
+    return 0
 
 
 def _migrate(settings: Settings, rollback: bool) -> int:
@@ -60,17 +88,11 @@ def _migrate(settings: Settings, rollback: bool) -> int:
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     if not 1 <= port <= 65535 or workers < 1:
-        print("blogsvc: --port must be 1-65535 and --workers at least 1", file=sys.stderr)
-        return 2
-    # Workers inherit the environment: one cursor key for all, and, with several, one directory where
-    # prometheus_client's multiprocess mode sums their metrics (emptied: old workers' files are stale).
-    # One worker keeps its metrics in memory, which costs a third as much per request.
-    if not settings.cursor_secret:
-        os.environ["BLOGSVC_CURSOR_SECRET"] = secrets.token_urlsafe(32)
-    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="blogsvc-metrics-")
-    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-        _empty_directory(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+        return _fail("--port must be 1-65535 and --workers at least 1", status=2)
+    # Once serving, a database outage makes the service not ready (503) rather than stop it; at the
+    # start, a database it cannot log in to is a mistake to say at once.
+    migrate.check(settings.database, settings.db_connect_timeout)
+    config.share_with_workers(settings, workers)
     # Uvicorn re-raises SIGTERM once it has shut down gracefully; ending then is a clean exit (status 0).
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
     uvicorn.run(
@@ -95,10 +117,3 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         limit_concurrency=settings.limit_concurrency or None,
     )
     return 0
-
-
-def _empty_directory(path: str) -> None:
-    os.makedirs(path, exist_ok=True)
-    for name in os.listdir(path):
-        if name.endswith(".db"):
-            os.remove(os.path.join(path, name))

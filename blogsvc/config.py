@@ -1,27 +1,32 @@
-"""Settings from the environment: the only module that reads os.environ."""
+"""Settings from BLOGSVC_* environment variables: the only module that reads (or, for the workers of
+`blogsvc serve`, writes) os.environ. Each setting is a field of Settings whose bounds and meaning are
+declared once, in its Meta; `blogsvc settings` lists them."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import importlib.util
 import os
 import re
-from typing import TYPE_CHECKING, TypeVar
+import secrets
+import tempfile
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from urllib.parse import quote, unquote, urlsplit
 
 import msgspec
-
-from blogsvc import drivers
-from blogsvc.security.tokens import ApiToken, TokenError, parse_tokens
+from msgspec import Meta
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
 
+PREFIX = "BLOGSVC_"
 DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/blogsvc"
-LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
-ENVIRONMENTS = ("development", "production")
 _DATABASE_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
-
-T = TypeVar("T")
-N = TypeVar("N", int, float)
+# Without BLOGSVC_CURSOR_SECRET, cursors and idempotency fingerprints are signed with this, made once per
+# process; `blogsvc serve` hands it to its workers (share_with_workers), so they all sign alike.
+_PROCESS_SECRET = secrets.token_urlsafe(32)
 
 
 class ConfigError(Exception):
@@ -34,7 +39,7 @@ class DatabaseURL(msgspec.Struct, frozen=True, kw_only=True):
     host: str
     port: int
     database: str
-    # Every server, in order of preference (see db.Database); the first is host:port, the one
+    # Every server, in order of preference (see db/servers.py); the first is host:port, the one
     # `blogsvc migrate` uses. Left out, it is just that one.
     hosts: tuple[tuple[str, int], ...] = ()
 
@@ -81,136 +86,223 @@ class DatabaseURL(msgspec.Struct, frozen=True, kw_only=True):
     def with_database(self, database: str) -> DatabaseURL:
         return msgspec.structs.replace(self, database=database)
 
-    def to_url(self, *, all_hosts: bool = False) -> str:
+    def to_url(self, *, all_hosts: bool = False, mask_password: bool = False) -> str:
         """The URL form yoyo takes (user and password percent-encoded), naming the first server; with
         `all_hosts`, every server, the form BLOGSVC_DATABASE_URL takes."""
         auth = quote(self.user, safe="")
         if self.password:
-            auth += ":" + quote(self.password, safe="")
+            auth += ":" + ("***" if mask_password else quote(self.password, safe=""))
         servers = self.hosts if all_hosts else self.hosts[:1]
         netloc = ",".join(f"[{host}]:{port}" if ":" in host else f"{host}:{port}" for host, port in servers)
         return f"mysql://{auth}@{netloc}/{self.database}"
 
 
+# ---- service tokens: parsed into SHA-256 digests here, so the plaintext never outlives reading it ----
+
+TokenScope = Literal["read", "write"]
+MIN_TOKEN_LENGTH = 32
+# RFC 6750's b64token, the characters a Bearer credential may have; 32..512 of them.
+_TOKEN = re.compile(rf"[A-Za-z0-9\-._~+/]{{{MIN_TOKEN_LENGTH},512}}=*")
+_HASHED = re.compile(r"sha256:([0-9a-fA-F]{64})")
+
+
+class ApiToken(msgspec.Struct, frozen=True):
+    """One configured token: its scope and the SHA-256 digest of the token."""
+
+    scope: TokenScope
+    sha256: bytes
+
+
+class TokenError(ValueError):
+    """An entry of BLOGSVC_API_TOKENS is malformed; the message never quotes the entry."""
+
+
+def parse_tokens(text: str) -> tuple[ApiToken, ...]:
+    """Entries separated by commas or whitespace, each `read:<token>`, `write:<token>`, or with the
+    token given as its digest, `read:sha256:<64 hex digits>`, so the plaintext need not be configured."""
+    tokens: list[ApiToken] = []
+    for position, entry in enumerate(re.split(r"[,\s]+", text.strip()), start=1):
+        if not entry:
+            continue
+        scope, _, secret = entry.partition(":")
+        if scope not in ("read", "write"):
+            raise TokenError(f"entry {position} must start with read: or write:")
+        if hashed := _HASHED.fullmatch(secret):
+            sha256 = bytes.fromhex(hashed.group(1))
+        elif secret.startswith("sha256:"):
+            raise TokenError(f"entry {position}: sha256: must be followed by 64 hexadecimal digits")
+        elif _TOKEN.fullmatch(secret):
+            sha256 = hashlib.sha256(secret.encode()).digest()
+        else:
+            raise TokenError(
+                f"entry {position}: a token must be {MIN_TOKEN_LENGTH} to 512 characters "
+                "of A-Z a-z 0-9 - . _ ~ + / (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        if any(hmac.compare_digest(sha256, other.sha256) for other in tokens):
+            raise TokenError(f"entry {position} repeats an earlier token")
+        tokens.append(ApiToken(scope, sha256))  # type: ignore[arg-type]  # checked above
+    return tuple(tokens)
+
+
+# ---- the settings ----
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    database: DatabaseURL
-    pool_min: int = 1
-    pool_max: int = 10
-    pool_acquire_timeout: float = 5.0
-    pool_recycle: int = 1800
-    db_connect_timeout: float = 5.0
-    db_driver: str = "aiomysql"
-    host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
-    log_level: str = "info"
-    log_format: str = "json"
-    drain_delay: float = 3.0
-    shutdown_timeout: float = 30.0
-    readiness_timeout: float = 1.0
-    hash_concurrency: int = 1
-    argon2_time_cost: int = 2
-    argon2_memory_kib: int = 19456
-    argon2_parallelism: int = 1
-    cursor_secret: str = ""
-    statement_timeout: float = 10.0
-    conflict_retries: int = 3
-    limit_concurrency: int = 1000
-    env: str = "development"
+    """Each field is read from BLOGSVC_<NAME>; an empty or unset variable means the default. Bounds and
+    meanings live in the Meta of each field: from_env() enforces them, `blogsvc settings` shows them."""
+
+    database: Annotated[DatabaseURL, Meta(description="mysql://user:password@host:port[,host:port...]/db")] = (
+        msgspec.field(default_factory=lambda: DatabaseURL.parse(DEFAULT_DATABASE_URL))
+    )
+    pool_min: Annotated[int, Meta(ge=0, le=1000, description="connections each worker keeps open per server")] = 1
+    pool_max: Annotated[int, Meta(ge=1, le=1000, description="most connections each worker opens per server")] = 10
+    pool_acquire_timeout: Annotated[
+        float, Meta(ge=0.01, le=600, description="seconds to wait for a free connection before a 503")
+    ] = 5.0
+    pool_recycle: Annotated[
+        int, Meta(ge=1, le=86400, description="seconds after which a pooled connection is replaced")
+    ] = 1800
+    db_connect_timeout: Annotated[float, Meta(ge=0.1, le=600, description="seconds to wait for a new connection")] = 5.0
+    db_driver: Annotated[Literal["aiomysql", "asyncmy"], Meta(description="the MySQL driver")] = "aiomysql"
+    host: Annotated[str, Meta(description="the address `blogsvc serve` binds")] = "127.0.0.1"
+    port: Annotated[int, Meta(ge=1, le=65535, description="the port `blogsvc serve` binds")] = 8000
+    workers: Annotated[int, Meta(ge=1, le=256, description="worker processes of `blogsvc serve` (default: CPUs)")] = (
+        msgspec.field(default_factory=lambda: os.cpu_count() or 1)
+    )
+    log_level: Annotated[
+        Literal["critical", "error", "warning", "info", "debug"], Meta(description="info logs one line a request")
+    ] = "info"
+    log_format: Annotated[Literal["json", "console"], Meta(description="JSON lines, or text for people")] = "json"
+    drain_delay: Annotated[
+        float, Meta(ge=0, le=300, description="seconds /readyz answers 503 after SIGTERM before the server stops")
+    ] = 3.0
+    shutdown_timeout: Annotated[
+        float, Meta(ge=0, le=3600, description="seconds in-flight requests then get to finish")
+    ] = 30.0
+    readiness_timeout: Annotated[float, Meta(ge=0.05, le=60, description="seconds /readyz waits for the database")] = (
+        1.0
+    )
+    hash_concurrency: Annotated[int, Meta(ge=1, le=64, description="argon2 hashes at once per worker")] = 1
+    argon2_time_cost: Annotated[int, Meta(ge=1, le=100, description="argon2id passes")] = 2
+    argon2_memory_kib: Annotated[int, Meta(ge=8, le=4 * 1024 * 1024, description="argon2id memory in KiB")] = 19456
+    argon2_parallelism: Annotated[int, Meta(ge=1, le=64, description="argon2id lanes")] = 1
+    cursor_secret: Annotated[str, Meta(description="signs cursors and idempotency fingerprints")] = ""
+    statement_timeout: Annotated[
+        float, Meta(ge=0, le=86400, description="seconds the server lets a statement run (0: no limit)")
+    ] = 10.0
+    conflict_retries: Annotated[
+        int, Meta(ge=0, le=10, description="retries of a write the database rolled back for a conflict")
+    ] = 3
+    limit_concurrency: Annotated[
+        int, Meta(ge=0, le=1_000_000, description="connections per worker before it answers 503 (0: no limit)")
+    ] = 1000
+    env: Annotated[Literal["development", "production"], Meta(description="production refuses to run open")] = (
+        "development"
+    )
     # SHA-256 digests with their scopes (never the tokens); empty: the API is open.
-    api_tokens: tuple[ApiToken, ...] = ()
-    password_min_length: int = 8
+    api_tokens: Annotated[tuple[ApiToken, ...], Meta(description="read:<token>, write:<token>, ...")] = ()
+    password_min_length: Annotated[int, Meta(ge=8, le=256, description="the shortest password accepted")] = 8
+
+    @property
+    def secret(self) -> bytes:
+        """What signs cursors and keys idempotency fingerprints: BLOGSVC_CURSOR_SECRET, or this process's own."""
+        return (self.cursor_secret or _PROCESS_SECRET).encode()
 
 
-def _ranged(kind: Callable[[str], N], low: N, high: N, what: str) -> Callable[[str], N]:
-    def parse(text: str) -> N:
-        value = kind(text)
-        if not low <= value <= high:  # NaN fails this too
-            raise ValueError
-        return value
+# The settings of the app serving the current request, for code that runs where no app reaches (the
+# request Structs' validators). http/body.py sets it before decoding a body.
+in_effect: ContextVar[Settings | None] = ContextVar("blogsvc_settings", default=None)
 
-    parse.__doc__ = f"{what} from {low:g} to {high:g}"
-    return parse
-
-
-def _integer(low: int, high: int) -> Callable[[str], int]:
-    return _ranged(int, low, high, "an integer")
+FIELDS = {field.name: field for field in cast("msgspec.inspect.StructType", msgspec.inspect.type_info(Settings)).fields}
+_AT_FIELD = re.compile(r"at `\$\.(\w+)")
+# Read apart from the rest: each has a parser of its own.
+_SPECIAL = {"database", "api_tokens"}
 
 
-def _seconds(low: float, high: float) -> Callable[[str], float]:
-    return _ranged(float, low, high, "a number of seconds")
-
-
-def _one_of(*choices: str) -> Callable[[str], str]:
-    def parse(text: str) -> str:
-        if text.lower() not in choices:
-            raise ValueError
-        return text.lower()
-
-    parse.__doc__ = "one of " + ", ".join(choices)
-    return parse
-
-
-def _get(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return parse(raw.strip())
-    except ValueError:
-        raise ConfigError(f"{name} must be {parse.__doc__}, got {raw!r}") from None
-
-
-def _api_tokens(env: Mapping[str, str]) -> tuple[ApiToken, ...]:
-    # Not through _get(): its message would quote the value, and the value holds secrets.
-    try:
-        return parse_tokens(env.get("BLOGSVC_API_TOKENS", ""))
-    except TokenError as exc:
-        raise ConfigError(f"BLOGSVC_API_TOKENS: {exc}") from None
+def variable(name: str) -> str:
+    return PREFIX + name.upper()
 
 
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Read every BLOGSVC_* setting; raise ConfigError naming the first bad one."""
     env = os.environ if env is None else env
-    cpus = os.cpu_count() or 1
-    settings = Settings(
-        database=DatabaseURL.parse(env.get("BLOGSVC_DATABASE_URL") or DEFAULT_DATABASE_URL),
-        pool_min=_get(env, "BLOGSVC_POOL_MIN", _integer(0, 1000), 1),
-        pool_max=_get(env, "BLOGSVC_POOL_MAX", _integer(1, 1000), 10),
-        pool_acquire_timeout=_get(env, "BLOGSVC_POOL_ACQUIRE_TIMEOUT", _seconds(0.01, 600), 5.0),
-        pool_recycle=_get(env, "BLOGSVC_POOL_RECYCLE", _integer(1, 86400), 1800),
-        db_connect_timeout=_get(env, "BLOGSVC_DB_CONNECT_TIMEOUT", _seconds(0.1, 600), 5.0),
-        db_driver=_get(env, "BLOGSVC_DB_DRIVER", _one_of(*drivers.NAMES), "aiomysql"),
-        host=env.get("BLOGSVC_HOST") or "127.0.0.1",
-        port=_get(env, "BLOGSVC_PORT", _integer(1, 65535), 8000),
-        workers=_get(env, "BLOGSVC_WORKERS", _integer(1, 256), cpus),
-        log_level=_get(env, "BLOGSVC_LOG_LEVEL", _one_of(*LOG_LEVELS), "info"),
-        log_format=_get(env, "BLOGSVC_LOG_FORMAT", _one_of("json", "console"), "json"),
-        drain_delay=_get(env, "BLOGSVC_DRAIN_DELAY", _seconds(0, 300), 3.0),
-        shutdown_timeout=_get(env, "BLOGSVC_SHUTDOWN_TIMEOUT", _seconds(0, 3600), 30.0),
-        readiness_timeout=_get(env, "BLOGSVC_READINESS_TIMEOUT", _seconds(0.05, 60), 1.0),
-        hash_concurrency=_get(env, "BLOGSVC_HASH_CONCURRENCY", _integer(1, 64), 1),
-        argon2_time_cost=_get(env, "BLOGSVC_ARGON2_TIME_COST", _integer(1, 100), 2),
-        argon2_memory_kib=_get(env, "BLOGSVC_ARGON2_MEMORY_KIB", _integer(8, 4 * 1024 * 1024), 19456),
-        argon2_parallelism=_get(env, "BLOGSVC_ARGON2_PARALLELISM", _integer(1, 64), 1),
-        cursor_secret=env.get("BLOGSVC_CURSOR_SECRET", ""),
-        statement_timeout=_get(env, "BLOGSVC_STATEMENT_TIMEOUT", _seconds(0, 86400), 10.0),
-        conflict_retries=_get(env, "BLOGSVC_CONFLICT_RETRIES", _integer(0, 10), 3),
-        limit_concurrency=_get(env, "BLOGSVC_LIMIT_CONCURRENCY", _integer(0, 1_000_000), 1000),
-        env=_get(env, "BLOGSVC_ENV", _one_of(*ENVIRONMENTS), "development"),
-        api_tokens=_api_tokens(env),
-        password_min_length=_get(env, "BLOGSVC_PASSWORD_MIN_LENGTH", _integer(8, 256), 8),
-    )
+    raw: dict[str, Any] = {}
+    for name, field in FIELDS.items():
+        value = env.get(variable(name), "").strip()
+        if value and name not in _SPECIAL:
+            raw[name] = value.lower() if isinstance(_type(field), msgspec.inspect.LiteralType) else value
+    if url := env.get("BLOGSVC_DATABASE_URL", "").strip():
+        raw["database"] = DatabaseURL.parse(url)
+    try:
+        # Not through the message below: it would quote the value, and the value holds secrets.
+        raw["api_tokens"] = parse_tokens(env.get("BLOGSVC_API_TOKENS", ""))
+    except TokenError as exc:
+        raise ConfigError(f"BLOGSVC_API_TOKENS: {exc}") from None
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        name = match[1] if (match := _AT_FIELD.search(str(exc))) else ""
+        raise ConfigError(f"{variable(name)} must be {_expected(FIELDS[name])}, got {raw.get(name)!r}") from None
+    _check_together(settings)
+    return settings
+
+
+def _type(field: msgspec.inspect.Field) -> msgspec.inspect.Type:
+    kind = field.type
+    return kind.type if isinstance(kind, msgspec.inspect.Metadata) else kind
+
+
+def _expected(field: msgspec.inspect.Field) -> str:
+    kind = _type(field)
+    if isinstance(kind, msgspec.inspect.LiteralType):
+        return "one of " + ", ".join(map(str, kind.values))
+    if isinstance(kind, msgspec.inspect.IntType):
+        return f"an integer from {kind.ge} to {kind.le}"
+    if isinstance(kind, msgspec.inspect.FloatType):
+        return f"a number of seconds from {kind.ge:g} to {kind.le:g}"
+    return ""
+
+
+def _check_together(settings: Settings) -> None:
     if settings.env == "production" and not settings.api_tokens:
         raise ConfigError("BLOGSVC_ENV is production but BLOGSVC_API_TOKENS is empty: refusing to run open")
     if settings.argon2_memory_kib < 8 * settings.argon2_parallelism:
         raise ConfigError("BLOGSVC_ARGON2_MEMORY_KIB must be at least 8 x BLOGSVC_ARGON2_PARALLELISM")
-    try:
-        drivers.load(settings.db_driver)
-    except ImportError as exc:
-        raise ConfigError(f"BLOGSVC_DB_DRIVER: {exc}") from None
     if settings.pool_min > settings.pool_max:
         raise ConfigError(
             f"BLOGSVC_POOL_MIN ({settings.pool_min}) must not exceed BLOGSVC_POOL_MAX ({settings.pool_max})"
         )
-    return settings
+    if importlib.util.find_spec(settings.db_driver) is None:
+        raise ConfigError(f"BLOGSVC_DB_DRIVER: {settings.db_driver} is not installed: pip install 'blogsvc[asyncmy]'")
+
+
+def described(settings: Settings) -> list[tuple[str, str, str]]:
+    """(variable, current value with secrets masked, meaning and bounds) of every setting."""
+    rows = []
+    for name, field in FIELDS.items():
+        value: Any = getattr(settings, name)
+        if name == "database":
+            value = value.to_url(all_hosts=True, mask_password=True)
+        elif name == "api_tokens":
+            value = ", ".join(f"{token.scope}:sha256:{token.sha256.hex()[:8]}..." for token in value) or "none: open"
+        elif name == "cursor_secret":
+            value = "***" if value else "none: made at start"
+        meaning = field.type.extra_json_schema or {} if isinstance(field.type, msgspec.inspect.Metadata) else {}
+        expected = _expected(field)
+        described = meaning.get("description", "")
+        rows.append((variable(name), str(value), f"{described}; {expected}" if expected else described))
+    return rows
+
+
+def share_with_workers(settings: Settings, workers: int) -> None:
+    """What the worker processes of `blogsvc serve` must share, put where they will find it (they inherit
+    the environment): the secret, and with several workers the directory where prometheus_client's
+    multiprocess mode sums their metrics (emptied: old workers' files are stale)."""
+    os.environ.setdefault("BLOGSVC_CURSOR_SECRET", settings.secret.decode())
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="blogsvc-metrics-")
+    if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))

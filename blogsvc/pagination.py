@@ -1,4 +1,4 @@
-"""Paging: the query parameters every list route takes, keyset cursors, and the page envelope."""
+"""Paging: what a page asks for, keyset cursors, and the page envelope."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import binascii
 import hashlib
 import hmac
 import struct
-from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import msgspec
-from litestar.params import Parameter
 
 from blogsvc.errors import BadRequest
 
@@ -43,23 +42,12 @@ P = TypeVar("P", bound=Page[Any])
 
 
 class PageQuery(msgspec.Struct, frozen=True):
+    """The paging parameters of a list request (http/controllers.py reads them from the query string)."""
+
     limit: int
     offset: int
     cursor: str | None
     order: Order
-
-
-def page_query(
-    limit: Annotated[int, Parameter(ge=1, le=100, description="Rows per page.")] = 20,
-    offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET, description="Rows to skip; not with cursor.")] = 0,
-    cursor: Annotated[
-        str | None,
-        Parameter(min_length=1, max_length=64, description="The next_cursor of the previous page."),
-    ] = None,
-    order: Annotated[Order, Parameter(description="By id, ascending or descending.")] = "asc",
-) -> PageQuery:
-    """The paging parameters every list route takes (a Litestar dependency)."""
-    return PageQuery(limit, offset, cursor, order)
 
 
 class Cursors:

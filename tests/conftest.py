@@ -11,9 +11,9 @@ import pymysql
 import pytest
 from litestar.testing import AsyncTestClient
 
-from blogsvc import migrate
 from blogsvc.app import create_app
 from blogsvc.config import Settings, from_env
+from blogsvc.db import migrate
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator

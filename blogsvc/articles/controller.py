@@ -10,19 +10,13 @@ from litestar.params import JSONBody, Parameter
 
 from blogsvc.articles import repository as articles
 from blogsvc.articles.schemas import Article, ArticleCreate, ArticlePage, ArticlePatch
-from blogsvc.conditional import (
-    ETAG_HEADER,
-    NOT_MODIFIED,
-    IfMatch,
-    if_match_versions,
-    tagged,
-)
-from blogsvc.deps import AppController, Listed
+from blogsvc.http.conditional import ETAG_HEADER, NOT_MODIFIED, IfMatch, if_match_versions, tagged
+from blogsvc.http.controllers import AppController, Listed
+from blogsvc.http.problems import problem_responses
 from blogsvc.pagination import MAX_ID
-from blogsvc.schemas import problem_responses
 from blogsvc.security.idempotency import IDEMPOTENT
 
-# Path ids are matched as text so that only decimal digits pass (see strict_params): "1_0", "5e0" are 400s.
+# Path ids are matched as text so that only decimal digits pass (see http/params.py): "1_0", "5e0" are 400s.
 ArticleId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The article's id.")]
 AuthorId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The author's user id.")]
 AuthorFilter = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Only this user's articles.")]
@@ -48,7 +42,7 @@ class AuthorArticlesController(AppController):
     @get("/", responses=problem_responses(400, 404))
     async def list_author_articles(self, listing: Listed, user_id: AuthorId) -> ArticlePage:
         """A live user's live articles by id, a page at a time."""
-        return await articles.author_page(listing.db, listing.window(f"users/{user_id}/articles"), user_id)
+        return await articles.author_page(self.state.db, listing.window(f"users/{user_id}/articles"), user_id)
 
 
 class ArticleController(AppController):
@@ -59,7 +53,7 @@ class ArticleController(AppController):
     async def list_articles(self, listing: Listed, author_id: AuthorFilter = None) -> ArticlePage:
         """Live articles by id, a page at a time."""
         name = "articles" if author_id is None else f"articles?author_id={author_id}"
-        return await articles.page(listing.db, listing.window(name), author_id)
+        return await articles.page(self.state.db, listing.window(name), self.state.live_ranges, author_id)
 
     @get(
         "/{article_id:str}",

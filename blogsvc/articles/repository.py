@@ -7,16 +7,18 @@ from typing import TYPE_CHECKING
 import msgspec
 from msgspec import UNSET
 
-from blogsvc.articles import ranges
+from blogsvc.articles import deep_offsets
 from blogsvc.articles.schemas import Article, ArticleCreate, ArticlePage, ArticlePatch
-from blogsvc.conditional import Versioned, explain_unchanged, require_match
-from blogsvc.db import load_queries, utc_now
+from blogsvc.db.executor import utc_now
+from blogsvc.db.queries import load_queries
 from blogsvc.errors import Conflict, NotFound
+from blogsvc.versions import Versioned, require_match, unchanged
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from blogsvc.db import Executor, Row
+    from blogsvc.articles.deep_offsets import LiveRanges
+    from blogsvc.db.executor import Executor
     from blogsvc.pagination import PageWindow
 
 _sql = load_queries("articles")
@@ -24,12 +26,6 @@ _INSERT = _sql.take("insert_article")
 _GET = _sql.take("get_articles")
 _GET_VERSION = _sql.take("get_article_version")
 _LIVE_AUTHOR = _sql.take("live_author_exists")
-_LIST = {"asc": _sql.take("list_articles_asc"), "desc": _sql.take("list_articles_desc")}
-_SEEK = {"asc": _sql.take("seek_articles_asc"), "desc": _sql.take("seek_articles_desc")}
-_LIST_FROM_RANGE = {
-    "asc": _sql.take("list_articles_from_range_asc"),
-    "desc": _sql.take("list_articles_from_range_desc"),
-}
 _LIST_BY_AUTHOR = {"asc": _sql.take("list_author_articles_asc"), "desc": _sql.take("list_author_articles_desc")}
 _UPDATE = _sql.take("update_article")
 _SOFT_DELETE = _sql.take("soft_delete_article")
@@ -38,12 +34,7 @@ _DELETED_ARTICLE_AUTHOR_IS_LIVE = _sql.take("deleted_article_author_is_live")
 _DELETE_BY_AUTHOR = _sql.take("delete_author_articles")
 _RESTORE_BY_AUTHOR = _sql.take("restore_author_articles")
 
-# From this offset on, a page of all live articles starts from the live counts per range of 1024
-# ids (migration 0005): it then walks at most one range's index entries, not every one before it.
-SEEK_FROM_OFFSET = 1024
-
-
-# An article as the queries return it: a JSON array (sql/articles.sql), decoded and checked by msgspec.
+# An article as the queries return it: a JSON array (the article_documents view), decoded and checked by msgspec.
 _decode_article = msgspec.json.Decoder(tuple[int, str, str | None, int, str, str, str | None, int]).decode
 
 
@@ -80,45 +71,19 @@ async def get(db: Executor, article_id: int) -> Versioned[Article]:
     return _versioned(row[1])
 
 
-async def page(db: Executor, window: PageWindow, author_id: int | None = None) -> ArticlePage:
+async def page(db: Executor, window: PageWindow, copy: LiveRanges, author_id: int | None = None) -> ArticlePage:
+    """A page of live articles, all or one author's; `copy` is the worker's copy of the live counts."""
     if author_id is None:
-        rows = await _live_articles(db, window)
+        rows = await deep_offsets.live_articles(db, window, copy)
     else:
         rows = await db.all(_LIST_BY_AUTHOR[window.order], {"author_id": author_id, **window.params()})
     return window.page(ArticlePage, [_versioned(row[0]).item for row in rows], lambda article: article.id)
 
 
-async def _live_articles(db: Executor, window: PageWindow) -> list[Row]:
-    params, order = window.params(), window.order
-    if window.offset < SEEK_FROM_OFFSET:  # (a cursor never comes with an offset: the two do not combine)
-        return await db.all(_LIST[order], params)
-    copy = ranges.of(db)
-    guess = await copy.start(db, order, window.offset)
-    if guess is not None:
-        moved = from_range(params, order, guess.bound, guess.passed)
-        if rows := await db.all(_LIST_FROM_RANGE[order], {**moved, "id_range": guess.id_range, "passed": guess.passed}):
-            return rows
-    copy.mark_stale()  # a wrong guess, or none: this page takes the exact path, and the copy is reloaded
-    start = await db.one(_SEEK[order], {"offset": window.offset})
-    if start is None:  # past the last live article
-        return []
-    return await db.all(_LIST[order], from_range(params, order, int(start[0]), int(start[1])))
-
-
-def from_range(params: dict[str, int], order: str, bound: int, passed: int) -> dict[str, int]:
-    """A list query's `params` moved to start in the range found for its offset: from its bound (the
-    range's first id ascending, last id descending), skipping fewer rows (the `passed` ones before it)."""
-    moved = {**params, "offset": params["offset"] - passed}
-    if order == "asc":
-        moved["after"] = max(bound - 1, 0)
-    else:
-        moved["before"] = bound + 1
-    return moved
-
-
 async def author_page(db: Executor, window: PageWindow, author_id: int) -> ArticlePage:
     """A page of one live user's articles; NotFound if the user is absent or deleted."""
-    found = await page(db, window, author_id)
+    rows = await db.all(_LIST_BY_AUTHOR[window.order], {"author_id": author_id, **window.params()})
+    found = window.page(ArticlePage, [_versioned(row[0]).item for row in rows], lambda article: article.id)
     # A live article implies a live author, so only an empty page needs the check.
     if not found.data and await db.value(_LIVE_AUTHOR, {"author_id": author_id}) is None:
         raise _no_user(author_id)
@@ -137,13 +102,13 @@ async def update(db: Executor, article_id: int, patch: ArticlePatch, if_match: s
         "now": utc_now(),
     }
     if not await db.execute(_UPDATE, params):
-        await explain_unchanged(db, _GET_VERSION, "article", article_id)
+        raise unchanged("article", article_id, await db.value(_GET_VERSION, {"id": article_id}))
     return await get(db, article_id)
 
 
 async def delete(db: Executor, article_id: int, if_match: str | None) -> None:
     if not await db.execute(_SOFT_DELETE, {"id": article_id, "if_match": if_match, "now": utc_now()}):
-        await explain_unchanged(db, _GET_VERSION, "article", article_id)
+        raise unchanged("article", article_id, await db.value(_GET_VERSION, {"id": article_id}))
 
 
 async def restore(db: Executor, article_id: int) -> Versioned[Article]:

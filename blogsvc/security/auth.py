@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING, cast
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
+from litestar.openapi.spec import Components, SecurityScheme
 
 from blogsvc.errors import Forbidden, Unauthorized
+from blogsvc.http.openapi import STRING, add_problem, operations
 
 if TYPE_CHECKING:
+    from litestar.openapi.spec import OpenAPI
     from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
     from blogsvc.security.tokens import TokenTable
@@ -77,3 +80,26 @@ class ServiceAuthMiddleware(ASGIMiddleware):
             await next_app(scope, receive, send)
         finally:
             caller.reset(reset)
+
+
+def declare(openapi: OpenAPI) -> None:
+    """The bearer scheme, and `security` with 401 (and 403 on writes) on every protected operation."""
+    components = openapi.components if isinstance(openapi.components, Components) else Components()
+    openapi.components = components
+    components.security_schemes = {
+        SCHEME: SecurityScheme(
+            type="http",
+            scheme="bearer",
+            description="A service token from BLOGSVC_API_TOKENS. A read token may GET; "
+            "POST, PUT, PATCH and DELETE need a write token.",
+        )
+    }
+    for path, method, operation in operations(openapi):
+        if is_open(path):
+            continue
+        operation.security = [{SCHEME: []}]
+        responses = operation.responses or {}
+        operation.responses = responses
+        add_problem(responses, 401, "a missing or unknown service token.", {"WWW-Authenticate": STRING})
+        if method.upper() in WRITE_METHODS:
+            add_problem(responses, 403, "a read token on a route that writes.", {"WWW-Authenticate": STRING})

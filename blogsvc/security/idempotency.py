@@ -28,10 +28,13 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.exceptions import ValidationException
 from litestar.middleware import ASGIMiddleware
+from litestar.openapi.spec import OpenAPIHeader, OpenAPIResponse, OpenAPIType, Schema
 
-from blogsvc.body import MAX_BODY_BYTES, decode
-from blogsvc.db import load_queries, utc_now
+from blogsvc.db.executor import utc_now
+from blogsvc.db.queries import load_queries
 from blogsvc.errors import Conflict, DuplicateKey, UnprocessableContent
+from blogsvc.http.body import MAX_BODY_BYTES, decode
+from blogsvc.http.openapi import RETRY_AFTER, add_problem, operations, optional_header
 from blogsvc.pagination import MAX_ID
 from blogsvc.security.auth import caller
 
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from litestar.datastructures import State
+    from litestar.openapi.spec import OpenAPI
     from litestar.types import (
         ASGIApp,
         HTTPResponseStartEvent,
@@ -50,7 +54,7 @@ if TYPE_CHECKING:
         Send,
     )
 
-    from blogsvc.db import Database
+    from blogsvc.db.cluster import Database
 
 log = logging.getLogger("blogsvc.idempotency")
 
@@ -177,7 +181,7 @@ def _is_json(media_type: bytes) -> bool:
 
 def _passes_validation(scope: Scope, body: bytes, state: State) -> bool:
     """Whether the route will accept this request's path ids and body (the same strict decoding as
-    body.py), so that a request bound to fail claims nothing and needs no database."""
+    http/body.py), so that a request bound to fail claims nothing and needs no database."""
     for value in scope["path_params"].values():
         if not (isinstance(value, str) and _PATH_ID.fullmatch(value) and int(value) <= MAX_ID):
             return False
@@ -328,3 +332,31 @@ async def _quietly(action: Any, what: str) -> None:
         await action
     except Exception:
         log.exception("could not %s an idempotency record", what)
+
+
+def declare(openapi: OpenAPI) -> None:
+    """The header, its 409 and 422, and Idempotent-Replayed, on every POST operation that replays."""
+    for path, method, operation in operations(openapi):
+        if method != "post" or path in NOT_REPLAYED:
+            continue
+        optional_header(
+            operation,
+            HEADER,
+            "Makes retries safe: a repeat with the same key and request within 24 hours gets the first "
+            "response again and changes nothing. Keys are per caller.",
+            Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_KEY_LENGTH, pattern=KEY_PATTERN),
+        )
+        responses = operation.responses or {}
+        operation.responses = responses
+        add_problem(responses, 409, f"a request with this {HEADER} is still in flight.", {"Retry-After": RETRY_AFTER})
+        add_problem(responses, 422, f"this {HEADER} was used for a different request.", {})
+        for status, response in responses.items():
+            if status.startswith("2") and isinstance(response, OpenAPIResponse):
+                response.headers = {
+                    **(response.headers or {}),
+                    REPLAYED_HEADER: OpenAPIHeader(
+                        schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
+                        description=f"Present when this is the stored response to an earlier request with the "
+                        f"same {HEADER}.",
+                    ),
+                }

@@ -13,11 +13,12 @@ import math
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from blogsvc.db import load_queries, utc_now
+from blogsvc.db.executor import utc_now
+from blogsvc.db.queries import load_queries
 from blogsvc.errors import TooManyRequests
 
 if TYPE_CHECKING:
-    from blogsvc.db import Executor
+    from blogsvc.db.executor import Executor
 
 MAX_ATTEMPTS = 10
 WINDOW = timedelta(minutes=15)

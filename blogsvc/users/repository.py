@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from blogsvc.articles import repository as articles
-from blogsvc.conditional import Versioned, explain_unchanged, require_match
-from blogsvc.db import load_queries, utc_now
+from blogsvc.db.executor import utc_now
+from blogsvc.db.queries import load_queries
 from blogsvc.errors import Conflict, DuplicateKey, NotFound
 from blogsvc.users.schemas import User, UserCreate, UserPage
+from blogsvc.versions import Versioned, require_match, unchanged
 
 if TYPE_CHECKING:
-    from blogsvc.db import Database, Executor, Row
+    from blogsvc.db.cluster import Database
+    from blogsvc.db.executor import Executor, Row
     from blogsvc.pagination import PageWindow
 
 _sql = load_queries("users")
@@ -87,7 +89,7 @@ async def update(db: Executor, user_id: int, changes: dict[str, Any], if_match: 
     except DuplicateKey:
         raise _email_taken(changes["email"]) from None
     if not changed:
-        await explain_unchanged(db, _GET_VERSION, "user", user_id)
+        raise unchanged("user", user_id, await db.value(_GET_VERSION, {"id": user_id}))
     return await get(db, user_id)
 
 
@@ -97,7 +99,7 @@ async def delete(db: Database, user_id: int, if_match: str | None) -> None:
 
     async def soft_delete(tx: Executor) -> None:
         if not await tx.execute(_SOFT_DELETE, {"id": user_id, "if_match": if_match, "now": now}):
-            await explain_unchanged(tx, _GET_VERSION, "user", user_id)
+            raise unchanged("user", user_id, await tx.value(_GET_VERSION, {"id": user_id}))
         await articles.delete_by_author(tx, user_id, now)
 
     await db.run_in_transaction(soft_delete)

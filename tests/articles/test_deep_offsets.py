@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from blogsvc.articles import ranges
-from blogsvc.articles.repository import SEEK_FROM_OFFSET
-from blogsvc.db import Database, load_queries
+from blogsvc.articles import deep_offsets as ranges
+from blogsvc.articles.deep_offsets import SEEK_FROM_OFFSET
+from blogsvc.db.cluster import Database
+from blogsvc.db.queries import load_queries
 
 if TYPE_CHECKING:
     import pymysql
@@ -70,9 +71,20 @@ async def churned(
     return db_conn
 
 
-def test_counts_match_the_live_rows_of_every_range(churned: pymysql.connections.Connection) -> None:
-    counted = _rows(churned, "SELECT id_range, SUM(live) FROM article_counts GROUP BY id_range HAVING SUM(live) <> 0")
-    actual = _rows(churned, "SELECT id DIV 1024, COUNT(*) FROM articles WHERE deleted_at IS NULL GROUP BY id DIV 1024")
+@pytest.mark.parametrize("level", [0, 1, 2])
+def test_counts_match_the_live_rows_of_every_range(churned: pymysql.connections.Connection, level: int) -> None:
+    """Ranges of 2^10 ids at level 0, 2^15 at level 1, 2^20 at level 2 (migration 0007)."""
+    counted = _rows(
+        churned,
+        "SELECT id_range, SUM(live) FROM article_counts WHERE level = %s GROUP BY id_range HAVING SUM(live) <> 0",
+        level,
+    )
+    shift = 10 + 5 * level
+    actual = _rows(
+        churned,
+        "SELECT id >> %s AS r, COUNT(*) FROM articles WHERE deleted_at IS NULL GROUP BY r ORDER BY r",
+        shift,
+    )
     assert [(int(r), int(n)) for r, n in counted] == [(int(r), int(n)) for r, n in actual]
 
 

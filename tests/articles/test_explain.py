@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import pytest
 
-from blogsvc.articles.repository import from_range
-from blogsvc.db import load_queries
+from blogsvc.articles.deep_offsets import from_range
+from blogsvc.db.queries import load_queries
 from blogsvc.pagination import Cursors, PageQuery
 from tests.helpers import unique_email
 

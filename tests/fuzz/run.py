@@ -25,8 +25,8 @@ from pathlib import Path
 import msgspec
 import pymysql
 
-from blogsvc import migrate
 from blogsvc.config import DatabaseURL, from_env
+from blogsvc.db import migrate
 from tests.e2e_server import ROOT, Server
 
 HERE = Path(__file__).resolve().parent

@@ -18,9 +18,11 @@ from litestar.testing import AsyncTestClient
 
 from blogsvc.app import create_app
 from blogsvc.config import DatabaseURL
-from blogsvc.db import Database, Query, Session, session_setup
-from blogsvc.deps import AppController
+from blogsvc.db.cluster import Database
+from blogsvc.db.queries import Query
+from blogsvc.db.session import Session, session_setup
 from blogsvc.errors import ConnectionLost, DuplicateKey, ServiceUnavailable, StatementTimeout, TransientConflict
+from blogsvc.http.controllers import AppController
 from tests.helpers import assert_problem
 from tests.resilience.proxy import Relay
 

@@ -13,7 +13,7 @@ import httpx
 import msgspec
 import pytest
 
-from blogsvc import migrate
+from blogsvc.db import migrate
 from tests.e2e_server import Server
 from tests.helpers import assert_problem, new_user_body
 from tests.resilience.load import Load

@@ -10,7 +10,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from blogsvc.app import create_app
-from blogsvc.security.tokens import parse_tokens
+from blogsvc.config import parse_tokens
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from blogsvc.app import create_app
 from blogsvc.config import DatabaseURL
-from blogsvc.service import asset_url
+from blogsvc.ops.docs import asset_url
 from tests.helpers import assert_problem, new_user_body
 from tests.security.conftest import READ, WRITE
 

@@ -17,10 +17,10 @@ from litestar.testing import AsyncTestClient
 from litestar.testing import transport as test_transport
 
 from blogsvc.app import create_app
-from blogsvc.db import Database
-from blogsvc.security import housekeeping
+from blogsvc.config import parse_tokens
+from blogsvc.db.cluster import Database
+from blogsvc.ops import background as housekeeping
 from blogsvc.security.idempotency import IdempotencyMiddleware
-from blogsvc.security.tokens import parse_tokens
 from tests.helpers import assert_problem, new_user_body
 from tests.security.conftest import WRITE, WRITE_TOKEN
 

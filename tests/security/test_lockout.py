@@ -13,9 +13,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from blogsvc.app import create_app
-from blogsvc.db import Database
+from blogsvc.db.cluster import Database
 from blogsvc.errors import TooManyRequests
-from blogsvc.security import housekeeping, lockout
+from blogsvc.ops import background as housekeeping
+from blogsvc.security import lockout
 from tests.helpers import assert_problem, new_user_body, unique_email
 
 if TYPE_CHECKING:

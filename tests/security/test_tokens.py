@@ -16,8 +16,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from blogsvc.app import create_app
-from blogsvc.config import ConfigError, from_env
-from blogsvc.security.tokens import ApiToken, TokenTable, parse_tokens
+from blogsvc.config import ApiToken, ConfigError, from_env, parse_tokens
+from blogsvc.security.tokens import TokenTable
 from tests.e2e_server import ROOT
 from tests.helpers import assert_problem, new_user_body
 from tests.security.conftest import READ, READ_TOKEN, WRITE, WRITE_TOKEN

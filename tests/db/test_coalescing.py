@@ -9,9 +9,11 @@ import msgspec
 import pymysql
 import pytest
 
-from blogsvc import drivers
-from blogsvc.coalescing import MAX_BATCH, Coalescer, Row
-from blogsvc.db import Database, Query, id_list
+from blogsvc.db import drivers
+from blogsvc.db.cluster import Database
+from blogsvc.db.coalescing import MAX_BATCH, Coalescer, Row
+from blogsvc.db.executor import id_list
+from blogsvc.db.queries import Query
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import blogsvc.app  # noqa: F401  (imports every repository, which take() their queries)
-from blogsvc.db import loaded_query_files, parse_queries, resource_dir
+from blogsvc.db.queries import loaded_query_files, parse_queries, resource_dir
 
 
 def test_every_sql_file_is_loaded_and_every_query_used() -> None:

@@ -4,12 +4,10 @@ the routes; this completes it in place, once, when the app is made:
 - every msgspec Struct's schema as msgspec itself gives it: `additionalProperties: false` for request
   bodies (forbid_unknown_fields), formats (email, date-time), the items of page envelopes, bounds;
 - for email fields, what the `email` format allows but the service refuses (email-validator's rules);
-- the password's minLength as configured (BLOGSVC_PASSWORD_MIN_LENGTH), and the blocklist in words;
-- with tokens configured, the bearer scheme, `security` on every protected operation, and its 401
-  (and 403 on writes);
-- If-None-Match on the GETs that answer 304; Idempotency-Key on POST routes with their 409 and 422;
-  429 on POST /auth/verify;
-- a schema for every response header, and Retry-After where the service sends it;
+- what the modules that act at request time declare for themselves (`declarations`: service tokens,
+  Idempotency-Key, the password policy), with the helpers below;
+- If-None-Match on the GETs that answer 304 (http/edge.py answers it);
+- a schema for every response header, and Retry-After where the service sends it (429, 503);
 - links from each DELETE to the restore of what it deleted (for stateful testing, and for readers).
 """
 
@@ -32,24 +30,24 @@ from litestar.openapi.spec import (
     Parameter,
     Reference,
     Schema,
-    SecurityScheme,
 )
 
-from blogsvc.conditional import IF_NONE_MATCH_DOC
-from blogsvc.schemas import Problem
-from blogsvc.security import idempotency, password_policy
-from blogsvc.security.auth import SCHEME, WRITE_METHODS, is_open
+from blogsvc.http.conditional import IF_NONE_MATCH_DOC
+from blogsvc.http.problems import Problem
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from litestar import Litestar
-    from litestar.openapi.spec import Operation
+    from litestar.openapi.spec import OpenAPI, Operation
 
 REF = "#/components/schemas/{name}"
 METHODS = ("get", "put", "post", "delete", "patch")
-_STRING = Schema(type=OpenAPIType.STRING)
-_RETRY_AFTER = OpenAPIHeader(
+STRING = Schema(type=OpenAPIType.STRING)
+RETRY_AFTER = OpenAPIHeader(
     schema=Schema(type=OpenAPIType.STRING, pattern=r"^[0-9]+$"), description="Seconds to wait before trying again."
 )
+_WITH_RETRY_AFTER = ("429", "503")
 # JSON Schema keywords whose value is a schema, a list of schemas, or a map of them.
 _ONE = {"items", "not", "additionalProperties", "contains", "if", "then", "else"}
 _MANY = {"anyOf", "oneOf", "allOf", "prefixItems"}
@@ -57,43 +55,30 @@ _MAP = {"properties", "patternProperties", "$defs"}
 _RENAMED = {"not": "schema_not", "if": "schema_if", "else": "schema_else"}
 
 
-def complete(app: Litestar, *, tokens: bool, password_min_length: int) -> None:
+def complete(app: Litestar, declarations: tuple[Callable[[OpenAPI], None], ...] = ()) -> None:
     """Complete app.openapi_schema in place (see the module's docstring)."""
     openapi = app.openapi_schema
     components = openapi.components if isinstance(openapi.components, Components) else Components()
     openapi.components = components
     _struct_schemas(components)
-    _password_min_length(components, password_min_length)
     _email_exclusions(components)
-    if tokens:
-        components.security_schemes = {
-            SCHEME: SecurityScheme(
-                type="http",
-                scheme="bearer",
-                description="A service token from BLOGSVC_API_TOKENS. A read token may GET; "
-                "POST, PUT, PATCH and DELETE need a write token.",
-            )
-        }
-    for path, item in (openapi.paths or {}).items():
-        operations = {method: op for method in METHODS if (op := getattr(item, method)) is not None}
-        for method, operation in operations.items():
-            responses = operation.responses or {}
-            operation.responses = responses
-            if method == "get" and "304" in responses:  # edge.Edge answers If-None-Match for every GET
-                _optional_header(operation, "If-None-Match", IF_NONE_MATCH_DOC, _STRING)
-            if tokens and not is_open(path):
-                operation.security = [{SCHEME: []}]
-                _add(responses, 401, "a missing or unknown service token.", {"WWW-Authenticate": _STRING})
-                if method.upper() in WRITE_METHODS:
-                    _add(responses, 403, "a read token on a route that writes.", {"WWW-Authenticate": _STRING})
-            if method == "post" and path not in idempotency.NOT_REPLAYED:
-                _idempotency(operation)
-            if method == "post" and path == "/auth/verify":
-                _add(
-                    responses, 429, "too many attempts for this email; see Retry-After.", {"Retry-After": _RETRY_AFTER}
-                )
-            _header_schemas(responses)
+    for declare in declarations:
+        declare(openapi)
+    for _, method, operation in operations(openapi):
+        responses = operation.responses or {}
+        operation.responses = responses
+        if method == "get" and "304" in responses:  # http/edge.py answers If-None-Match for every GET
+            optional_header(operation, "If-None-Match", IF_NONE_MATCH_DOC, STRING)
+        _header_schemas(responses)
     _restore_links(openapi.paths or {})
+
+
+def operations(openapi: OpenAPI) -> Iterator[tuple[str, str, Operation]]:
+    """(path, method, operation) of every operation in the document."""
+    for path, item in (openapi.paths or {}).items():
+        for method in METHODS:
+            if (operation := getattr(item, method)) is not None:
+                yield path, method, operation
 
 
 def _struct_schemas(components: Components) -> None:
@@ -167,18 +152,6 @@ def _email_exclusions(components: Components) -> None:
                 field.schema_not = Schema(pattern=_REFUSED_EMAIL)
 
 
-def _password_min_length(components: Components, minimum: int) -> None:
-    """A new password's minLength as configured, and the rule no schema can state, in words."""
-    for schema in components.schemas.values():
-        password = (schema.properties or {}).get("password")
-        if isinstance(password, Schema) and password.min_length == password_policy.MIN_LENGTH:
-            password.min_length = minimum
-            password.description = (
-                f"{minimum} to {password_policy.MAX_LENGTH} characters, and not a commonly used password or one "
-                "known from a data breach (those are refused with a 400 naming `password`)."
-            )
-
-
 def _problem(description: str, headers: dict[str, Schema | OpenAPIHeader] | None = None) -> OpenAPIResponse:
     return OpenAPIResponse(
         description=description,
@@ -191,7 +164,7 @@ def _problem(description: str, headers: dict[str, Schema | OpenAPIHeader] | None
     )
 
 
-def _add(responses: dict[str, Any], status: int, why: str, headers: dict[str, Schema | OpenAPIHeader]) -> None:
+def add_problem(responses: dict[str, Any], status: int, why: str, headers: dict[str, Schema | OpenAPIHeader]) -> None:
     """Declare a problem response, or add to the description and headers of the one already there."""
     existing = responses.get(str(status))
     if isinstance(existing, OpenAPIResponse):
@@ -201,39 +174,11 @@ def _add(responses: dict[str, Any], status: int, why: str, headers: dict[str, Sc
         responses[str(status)] = _problem(f"{HTTPStatus(status).phrase}: {why}", headers)
 
 
-def _optional_header(operation: Operation, name: str, description: str, schema: Schema) -> None:
+def optional_header(operation: Operation, name: str, description: str, schema: Schema) -> None:
     operation.parameters = [
         *(operation.parameters or []),
         Parameter(name=name, param_in="header", required=False, description=description, schema=schema),
     ]
-
-
-def _idempotency(operation: Operation) -> None:
-    _optional_header(
-        operation,
-        idempotency.HEADER,
-        "Makes retries safe: a repeat with the same key and request within 24 hours gets the first "
-        "response again and changes nothing. Keys are per caller.",
-        Schema(
-            type=OpenAPIType.STRING,
-            min_length=1,
-            max_length=idempotency.MAX_KEY_LENGTH,
-            pattern=idempotency.KEY_PATTERN,
-        ),
-    )
-    responses = operation.responses or {}
-    _add(responses, 409, f"a request with this {idempotency.HEADER} is still in flight.", {"Retry-After": _RETRY_AFTER})
-    _add(responses, 422, f"this {idempotency.HEADER} was used for a different request.", {})
-    for status, response in responses.items():
-        if status.startswith("2") and isinstance(response, OpenAPIResponse):
-            response.headers = {
-                **(response.headers or {}),
-                idempotency.REPLAYED_HEADER: OpenAPIHeader(
-                    schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
-                    description=f"Present when this is the stored response to an earlier request with the "
-                    f"same {idempotency.HEADER}.",
-                ),
-            }
 
 
 def _header_schemas(responses: dict[str, Any]) -> None:
@@ -242,9 +187,9 @@ def _header_schemas(responses: dict[str, Any]) -> None:
             continue
         for header in (response.headers or {}).values():
             if isinstance(header, OpenAPIHeader) and header.schema is None:
-                header.schema = _STRING
-        if status == "503":
-            response.headers = {**(response.headers or {}), "Retry-After": _RETRY_AFTER}
+                header.schema = STRING
+        if status in _WITH_RETRY_AFTER:
+            response.headers = {**(response.headers or {}), "Retry-After": RETRY_AFTER}
 
 
 def _restore_links(paths: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from prometheus_client import Counter, Gauge, Histogram
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from blogsvc.db import Database
+    from blogsvc.db.cluster import Database
 
 # livesum: the sum over live worker processes.
 POOL_CONNECTIONS = Gauge(
@@ -27,7 +27,7 @@ POOL_MAX = Gauge("blogsvc_db_pool_max", "Most connections the pools may hold.", 
 _POOL_SAMPLE_SECONDS = 1.0
 
 _APP = "blogsvc"
-# The names and labels Litestar's Prometheus plugin uses, recorded by edge.Edge in the one layer
+# The names and labels Litestar's Prometheus plugin uses, recorded by http/edge.py in the one layer
 # every request passes (a route middleware would cost a layer and an exception handler per route).
 _ROUTE_LABELS = ("method", "path", "status_code", "app_name")
 REQUESTS = Counter("blogsvc_requests_total", "Total requests", _ROUTE_LABELS)

@@ -1,4 +1,4 @@
-"""Security headers on every response, errors from routing included (edge.Edge adds them)."""
+"""Security headers on every response, errors from routing included (http/edge.py adds them)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 # On every response. A JSON API is never a page to frame or run scripts in; the documentation pages
-# send a Content-Security-Policy of their own (service.DOCS_CSP), which is kept.
+# send a Content-Security-Policy of their own (ops/docs.py DOCS_CSP), which is kept.
 ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"))
 DEFAULT_CSP = b"default-src 'none'; frame-ancestors 'none'"
 # Responses are per caller and change with every write; only the versioned documentation assets say

@@ -1,4 +1,4 @@
-"""The MySQL drivers db.py runs on, and what it needs to know of each.
+"""The MySQL drivers the database layer runs on, and what it needs to know of each.
 
 aiomysql (pure Python, on PyMySQL) is the default. asyncmy is a compiled driver with the same
 shape that spends about half the client CPU per statement (bench/drivers.py measures it); install

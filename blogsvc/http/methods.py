@@ -1,6 +1,6 @@
 """OPTIONS answered with the methods the path really has. Litestar's own OPTIONS handler lists the
 methods of the first handlers registered on a path only (GET /users is missing from OPTIONS /users),
-so edge.Edge puts the full list, from the routes of the app, in its Allow header."""
+so http/edge.py puts the full list, from the routes of the app, in its Allow header."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from litestar import Request
 from litestar.exceptions import ClientException, HTTPException, ValidationException
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
-from blogsvc.security import password_policy
+from blogsvc import config
 
 if TYPE_CHECKING:
     from litestar.datastructures import State
@@ -29,9 +29,9 @@ def _is_json(media_type: str) -> bool:
 
 
 def decode(body: bytes, target: Any, state: State) -> Any:
-    """`body` decoded strictly into `target` under the app's password policy, which the Structs read
-    from a ContextVar (no reset needed: every request runs in a task of its own)."""
-    password_policy.min_length.set(state.password_min_length)
+    """`body` decoded strictly into `target` under the app's settings, which the Structs' validators read
+    from config.in_effect (no reset needed: every request runs in a task of its own)."""
+    config.in_effect.set(state.settings)
     return msgspec.json.decode(body, type=target, strict=True)
 
 

@@ -1,16 +1,16 @@
 """What handlers work with: the app's state through their controller (the pool, the password hasher),
-and for list routes the listing (the pool and the page asked for), by name."""
+and for list routes the page asked for and the cursors, in one dependency."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 from litestar import Controller
 from litestar.di import NamedDependency, Provide
+from litestar.params import Parameter
 
-from blogsvc.db import Database  # noqa: TC001 (msgspec reads Listing's annotations at run time)
-from blogsvc.pagination import Cursors, PageQuery, PageWindow, page_query
+from blogsvc.pagination import MAX_OFFSET, Cursors, Order, PageQuery, PageWindow
 
 if TYPE_CHECKING:
     from litestar import Litestar, Router
@@ -28,12 +28,24 @@ class AppController(Controller):
         self.state: State = cast("Litestar", owner).state
 
 
+def page_query(
+    limit: Annotated[int, Parameter(ge=1, le=100, description="Rows per page.")] = 20,
+    offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET, description="Rows to skip; not with cursor.")] = 0,
+    cursor: Annotated[
+        str | None,
+        Parameter(min_length=1, max_length=64, description="The next_cursor of the previous page."),
+    ] = None,
+    order: Annotated[Order, Parameter(description="By id, ascending or descending.")] = "asc",
+) -> PageQuery:
+    """The paging parameters every list route takes (a Litestar dependency)."""
+    return PageQuery(limit, offset, cursor, order)
+
+
 @dataclass(frozen=True)
 class Listing:
     """What a list route needs, in one dependency: Litestar resolves two or more dependencies of a
     handler in a task group of their own, on every request, which cost as much as the page's queries (cProfile)."""
 
-    db: Database
     query: PageQuery
     cursors: Cursors
 
@@ -45,13 +57,11 @@ class Listing:
 Listed = NamedDependency[Listing]
 
 
-def providers(state: State) -> dict[str, Provide]:
-    """The names list handlers use: listing (and page, the query parameters listing reads). It reads
-    the app's `state` (filled by the lifespan) itself: asking Litestar for `state` would build a
-    State object on every request."""
+def providers(cursors: Cursors) -> dict[str, Provide]:
+    """The names list handlers use: listing (and page, the query parameters listing reads)."""
 
     def listing(page: NamedDependency[PageQuery]) -> Listing:
-        return Listing(state.db, page, state.cursors)
+        return Listing(page, cursors)
 
     return {
         "page": Provide(page_query, sync_to_thread=False),

@@ -1,11 +1,11 @@
-"""blogsvc.one_write: a connection's writes in one turn of the event loop leave as one write."""
+"""blogsvc.http.server_protocol: a connection's writes in one turn of the event loop leave as one write."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from blogsvc.one_write import _JoinedWrites
+from blogsvc.http.server_protocol import _JoinedWrites
 
 
 class RecordingTransport(asyncio.Transport):

@@ -6,32 +6,58 @@ answered with every method of the path.
 One layer with one send wrapper, not a middleware each: every layer costs a coroutine and a send
 wrapper per request, and a Litestar route middleware costs an exception handler per route as well.
 Route middleware is kept for the routes that need it (Idempotency-Key on POST, and service tokens
-when configured), so a GET runs none."""
+when configured), so a GET runs none. What it records (route metrics, the access log) is given to it
+by the app (ops/), so this layer knows nothing of how either is kept."""
 
 from __future__ import annotations
 
+import itertools
+import re
+import secrets
 import time
-from typing import TYPE_CHECKING
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Protocol
 
 from litestar.enums import ScopeType
 
-from blogsvc import conditional, logs
-from blogsvc.metrics import RouteMetrics
-from blogsvc.security import headers
-from blogsvc.security.methods import ALLOW, AllowedMethods
+from blogsvc.http import conditional, headers
+from blogsvc.http.methods import ALLOW, AllowedMethods
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 _NO_CONTENT = 204
 _IF_NONE_MATCH = b"if-none-match"
+REQUEST_ID_HEADER = b"x-request-id"
+# A caller's id is kept only if it is a plain token: nothing to inject into a log line.
+_GOOD_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+
+# The request being served, for every log line written while it is (a plain ContextVar: structlog's
+# bound_contextvars costs several times more per request).
+request_id: ContextVar[str | None] = ContextVar("blogsvc_request_id", default=None)
+
+
+class Counter(Protocol):
+    def inc(self) -> None: ...
+    def dec(self) -> None: ...
+
+
+class RouteRecorder(Protocol):
+    """Where each request's method, route template, status and duration go (ops/metrics.py)."""
+
+    def in_progress(self, method: str) -> Counter: ...
+    def record(self, method: str, route: str, status: int, seconds: float) -> None: ...
 
 
 class Edge:
-    def __init__(self, app: ASGIApp, log_level: str) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: RouteRecorder, log_request: Callable[[str, str, int, float], None] | None
+    ) -> None:
         self.app = app
-        self.logging = logs.logs_requests(log_level)
-        self.metrics = RouteMetrics()
+        self.metrics = metrics
+        self.log_request = log_request  # None: no access log at this log level
         self.allowed = AllowedMethods()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -41,11 +67,11 @@ class Edge:
         method = scope["method"]
         given_id = if_none_match = None
         for name, value in scope["headers"]:  # one pass over the request's headers
-            if name == logs.REQUEST_ID_HEADER:
+            if name == REQUEST_ID_HEADER:
                 given_id = value
             elif name == _IF_NONE_MATCH and method == "GET":
                 if_none_match = value
-        this_id = logs.request_id_for(given_id)
+        this_id = request_id_for(given_id)
         status = 500
         body_dropped = False
 
@@ -57,7 +83,7 @@ class Edge:
                     start, body_dropped = replaced, True
                 status = start["status"]
                 sent = headers.completed(start.get("headers", ()))
-                sent.append((logs.REQUEST_ID_HEADER, this_id))
+                sent.append((REQUEST_ID_HEADER, this_id))
                 if method == "OPTIONS" and status == _NO_CONTENT and (allow := self.allowed.of(scope)) is not None:
                     sent = [(name, allow if name.lower() == ALLOW else value) for name, value in sent]
                 start["headers"] = sent
@@ -68,7 +94,7 @@ class Edge:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        token = logs.request_id.set(this_id.decode())
+        token = request_id.set(this_id.decode())
         in_progress = self.metrics.in_progress(method)
         in_progress.inc()
         started = time.perf_counter()
@@ -81,6 +107,18 @@ class Edge:
             route = scope.get("path_template")
             if route is not None:
                 self.metrics.record(method, route, status, seconds)
-            if self.logging:
-                logs.log_request(method, route or scope["path"], status, seconds)
-            logs.request_id.reset(token)
+            if self.log_request is not None:
+                self.log_request(method, route or scope["path"], status, seconds)
+            request_id.reset(token)
+
+
+# Unique without a system call per request: a random prefix per process, then a counter.
+_REQUEST_ID_PREFIX = secrets.token_hex(8)
+_request_ids = itertools.count(1)
+
+
+def request_id_for(given: bytes | None) -> bytes:
+    """The caller's X-Request-ID if it is a plain token, else a new id."""
+    if given is not None and _GOOD_REQUEST_ID.fullmatch(given):
+        return given
+    return f"{_REQUEST_ID_PREFIX}{next(_request_ids):08x}".encode()

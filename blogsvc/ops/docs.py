@@ -66,9 +66,9 @@ def _doc_page(plugin: OpenAPIRenderPlugin, path: str) -> Any:
 
 # The pages load every script, style sheet, font and icon from this service, never from a CDN, so
 # they work where the internet is out of reach. The files are npm packages pinned in
-# docs_assets/packages.toml, fetched and checked when the package is built (hatch_build.py) into
-# docs_assets/dist/NAME@VERSION/. The version is in each URL, so browsers may keep a file for good.
-DOCS_ASSETS_DIR = Path(__file__).resolve().parent / "docs_assets" / "dist"
+# blogsvc/docs_assets/packages.toml, fetched and checked when the package is built (hatch_build.py) into
+# blogsvc/docs_assets/dist/NAME@VERSION/. The version is in each URL, so browsers may keep a file for good.
+DOCS_ASSETS_DIR = Path(__file__).resolve().parents[1] / "docs_assets" / "dist"
 DOCS_ASSETS_PATH = "/docs/assets"
 
 

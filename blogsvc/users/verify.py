@@ -10,8 +10,8 @@ from blogsvc.security import lockout
 from blogsvc.users import repository as users
 
 if TYPE_CHECKING:
-    from blogsvc.db import Executor
-    from blogsvc.passwords import PasswordHasher
+    from blogsvc.db.executor import Executor
+    from blogsvc.security.passwords import PasswordHasher
     from blogsvc.users.schemas import User
 
 

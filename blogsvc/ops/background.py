@@ -1,6 +1,6 @@
-"""What the security features need while the app runs: a warning when it runs open, and the periodic
-deletion of closed lockout windows and expired idempotency records (the logic ignores them anyway;
-this only keeps the tables small). Every worker of every replica sweeps; the deletes are idempotent."""
+"""Housekeeping while the app runs: the periodic deletion of closed lockout windows and expired
+idempotency records (the logic ignores them anyway; this only keeps the tables small). Every worker
+of every replica sweeps; the deletes are idempotent."""
 
 from __future__ import annotations
 
@@ -14,15 +14,13 @@ from typing import TYPE_CHECKING
 from blogsvc.security import idempotency, lockout
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
-    from contextlib import AbstractAsyncContextManager
+    from collections.abc import AsyncIterator
 
     from litestar import Litestar
 
-    from blogsvc.config import Settings
-    from blogsvc.db import Database
+    from blogsvc.db.cluster import Database
 
-log = logging.getLogger("blogsvc.security")
+log = logging.getLogger("blogsvc.housekeeping")
 
 SWEEP_EVERY = 600.0  # seconds, with some jitter so that workers spread out
 BATCH = 10_000
@@ -54,19 +52,13 @@ async def _sweep_forever(db: Database) -> None:
                 log.info("housekeeping deleted %d lockout windows and %d idempotency records", attempts, records)
 
 
-def lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
-    """A lifespan for create_app, after the one that opens the database."""
-
-    @asynccontextmanager
-    async def security(app: Litestar) -> AsyncIterator[None]:
-        if not settings.api_tokens:
-            log.warning("BLOGSVC_API_TOKENS is not set: the API is open to every caller (BLOGSVC_ENV=%s)", settings.env)
-        task = asyncio.create_task(_sweep_forever(app.state.db))
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    return security
+@asynccontextmanager
+async def housekeeping(app: Litestar) -> AsyncIterator[None]:
+    """A lifespan for create_app, after the one that opens the database: sweeps while the app runs."""
+    task = asyncio.create_task(_sweep_forever(app.state.db))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,4 +1,4 @@
-"""blogsvc.responses.JSONResponse: plain JSON takes the short way to the same ASGI messages as Litestar's
+"""blogsvc.http.responses.JSONResponse: plain JSON takes the short way to the same ASGI messages as Litestar's
 Response; anything else takes Litestar's own way."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import Cookie
 
 from blogsvc.articles.schemas import Article
-from blogsvc.responses import JSONResponse
+from blogsvc.http.responses import JSONResponse
 
 if TYPE_CHECKING:
     from litestar.response.base import ASGIResponse

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 from litestar import get
 from litestar.datastructures import State  # noqa: TC002  (Litestar reads handler signatures at run time)
 
-from blogsvc.db import load_queries
+from blogsvc.db.migrate import shipped_migrations
+from blogsvc.db.queries import load_queries
 from blogsvc.errors import ServiceUnavailable
-from blogsvc.migrate import shipped_migrations
-from blogsvc.schemas import problem_responses
-from blogsvc.service import Health
+from blogsvc.http.problems import problem_responses
+from blogsvc.ops.docs import Health
 
 if TYPE_CHECKING:
-    from blogsvc.db import Database
+    from blogsvc.db.cluster import Database
 
 log = logging.getLogger("blogsvc.health")
 _APPLIED_MIGRATIONS = load_queries("service").take("applied_migrations")

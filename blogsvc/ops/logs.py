@@ -1,14 +1,10 @@
 """Structured logs through Litestar's structlog plugin: JSON lines (or a console format for development),
-one access line per request carrying its request id (edge.Edge writes it), and no secret in any line."""
+one access line per request carrying its request id (http/edge.py calls log_request), and no secret in any line."""
 
 from __future__ import annotations
 
-import itertools
 import logging
-import re
-import secrets
 import sys
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -16,21 +12,19 @@ import structlog
 from litestar.logging.config import LoggingConfig, StructLoggingConfig
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 
+from blogsvc.http.edge import request_id
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from structlog.typing import EventDict, Processor
 
     from blogsvc.config import Settings
 
-REQUEST_ID_HEADER = b"x-request-id"
-# A caller's id is kept only if it is a plain token: nothing to inject into a log line.
-_GOOD_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 # Defence in depth: these keys never reach a log line, whoever logs them.
 _SECRET_KEYS = frozenset({"password", "password_hash", "new_hash", "old_hash", "authorization", "token", "secret"})
 
 access_log = structlog.get_logger()
-# The request being served, for every log line written while it is (a plain ContextVar: structlog's
-# bound_contextvars costs several times more per request).
-request_id: ContextVar[str | None] = ContextVar("blogsvc_request_id", default=None)
 
 
 def _add_request_id(_: Any, __: str, event: EventDict) -> EventDict:
@@ -47,10 +41,25 @@ def _redact_secrets(_: Any, __: str, event: EventDict) -> EventDict:
 
 
 def structlog_plugin(settings: Settings) -> StructlogPlugin:
+    """The app's logging (Litestar configures it when the app is made)."""
+    return StructlogPlugin(StructlogConfig(structlog_logging_config=_config(settings), enable_middleware_logging=False))
+
+
+def configure_process(settings: Settings) -> None:
+    """The same logging for a process without an app: the command line, and the parent of `serve`'s workers."""
+    config = _config(settings)
+    if config.standard_lib_logging_config is not None:
+        config.standard_lib_logging_config.configure()
+    config.configure()
+
+
+def _config(settings: Settings) -> StructLoggingConfig:
     """structlog and the standard library (uvicorn, litestar, our own loggers) render alike. structlog's
     lines (the access log: one a request) skip the standard library and are written straight to stderr,
     which costs a third of the standard library's path."""
     as_json = settings.log_format == "json"
+    # Colours only for a terminal: escape codes in a file or a log collector are noise.
+    console = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         _add_request_id,
@@ -67,7 +76,7 @@ def structlog_plugin(settings: Settings) -> StructlogPlugin:
                 "processors": [
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     *([structlog.processors.format_exc_info] if as_json else []),  # the traceback as one string
-                    structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(),
+                    structlog.processors.JSONRenderer() if as_json else console,
                 ],
             }
         },
@@ -76,7 +85,7 @@ def structlog_plugin(settings: Settings) -> StructlogPlugin:
                 name: {"level": level, "handlers": ["queue_listener"], "propagate": False}
                 for name in ("blogsvc", "litestar", "uvicorn", "yoyo")
             },
-            # edge.Edge writes the access log, with more in it.
+            # http/edge.py writes the access log (log_request), with more in it.
             "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
         },
         root={"level": "WARNING", "handlers": ["queue_listener"]},
@@ -87,15 +96,14 @@ def structlog_plugin(settings: Settings) -> StructlogPlugin:
         # Unbuffered, on file descriptor 2 itself: a line is out before the next request starts.
         factory: Any = structlog.BytesLoggerFactory(open(2, "wb", buffering=0, closefd=False))  # noqa: SIM115
     else:
-        render, factory = structlog.dev.ConsoleRenderer(), structlog.PrintLoggerFactory(sys.stderr)
-    config = StructLoggingConfig(
+        render, factory = console, structlog.PrintLoggerFactory(sys.stderr)
+    return StructLoggingConfig(
         processors=[*shared, render],
         logger_factory=factory,
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level]),
         standard_lib_logging_config=stdlib,
         log_exceptions="never",
     )
-    return StructlogPlugin(StructlogConfig(structlog_logging_config=config, enable_middleware_logging=False))
 
 
 _json_encoder = msgspec.json.Encoder()
@@ -105,23 +113,9 @@ def _json_line(_: Any, __: str, event: EventDict) -> bytes:
     return _json_encoder.encode(event)
 
 
-# Unique without a system call per request: a random prefix per process, then a counter.
-_REQUEST_ID_PREFIX = secrets.token_hex(8)
-_request_ids = itertools.count(1)
-
-
-def _new_request_id() -> bytes:
-    return f"{_REQUEST_ID_PREFIX}{next(_request_ids):08x}".encode()
-
-
-def request_id_for(given: bytes | None) -> bytes:
-    """The caller's X-Request-ID if it is a plain token, else a new id."""
-    return given if given is not None and _GOOD_REQUEST_ID.fullmatch(given) else _new_request_id()
-
-
-def logs_requests(level: str) -> bool:
-    """Whether the access log is written at this log level (it is an info line)."""
-    return logging.getLevelNamesMapping()[level.upper()] <= logging.INFO
+def request_logger(settings: Settings) -> Callable[[str, str, int, float], None] | None:
+    """What writes the access log (log_request), or None at a log level that leaves it out (an info line)."""
+    return log_request if logging.getLevelNamesMapping()[settings.log_level.upper()] <= logging.INFO else None
 
 
 def log_request(method: str, route: str, status: int, seconds: float) -> None:

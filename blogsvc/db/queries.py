@@ -1,0 +1,88 @@
+"""The named queries of sql/*.sql, in aiosql's grammar: "-- name: <name><suffix>", then doc comments, then SQL.
+(aiosql itself has no aiomysql adapter, so this is the small part of it the service needs.)"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+# The suffix says how a query is run: ^ one row, $ one value, (none) all rows,
+# ! a write returning the affected row count, <! an insert returning the new id.
+_KINDS = {"^": "one", "$": "value", "": "all", "!": "execute", "<!": "insert"}
+_NAME_LINE = re.compile(r"^--\s*name:\s*(?P<name>\S*?)(?P<suffix><!|[\^$!])?\s*$", re.MULTILINE)
+_VALID_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+_PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def resource_dir(name: str) -> Path:
+    """sql/ or migrations/: inside the installed package, else at the top of the source tree."""
+    packaged = _PACKAGE / name
+    return packaged if packaged.is_dir() else _PACKAGE.parent / name
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    kind: str
+    sql: str
+
+
+class QueryFile:
+    """The queries of one sql/*.sql file; take() them at import so a missing name fails early."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.queries = parse_queries(path.read_text(encoding="utf-8"), str(path))
+        self.taken: set[str] = set()
+
+    def take(self, name: str) -> Query:
+        if name not in self.queries:
+            raise KeyError(f"no query named {name!r} in {self.path}")
+        self.taken.add(name)
+        return self.queries[name]
+
+    def unused(self) -> list[str]:
+        return sorted(set(self.queries) - self.taken)
+
+
+def parse_queries(text: str, source: str = "<sql>") -> dict[str, Query]:
+    """Split a file into named queries; reject bad names, duplicates and empty bodies."""
+    matches = list(_NAME_LINE.finditer(text))
+    if _has_sql(text[: matches[0].start()] if matches else text):
+        raise ValueError(f"{source}: SQL before the first '-- name:' line")
+    queries: dict[str, Query] = {}
+    for match, following in zip(matches, [*matches[1:], None], strict=True):
+        name = match["name"]
+        if not _VALID_NAME.fullmatch(name):
+            raise ValueError(f"{source}: bad query name {name!r}")
+        if name in queries:
+            raise ValueError(f"{source}: query {name!r} is defined twice")
+        body = text[match.end() : following.start() if following else len(text)]
+        sql = _strip_comments(body).strip().rstrip(";").strip()
+        if not sql:
+            raise ValueError(f"{source}: query {name!r} has no SQL")
+        queries[name] = Query(name, _KINDS[match["suffix"] or ""], sql)
+    return queries
+
+
+def _strip_comments(body: str) -> str:
+    return "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--"))
+
+
+def _has_sql(text: str) -> bool:
+    return bool(_strip_comments(text).strip())
+
+
+_query_files: dict[str, QueryFile] = {}
+
+
+def load_queries(name: str) -> QueryFile:
+    """The queries of sql/<name>.sql, loaded once per process."""
+    if name not in _query_files:
+        _query_files[name] = QueryFile(resource_dir("sql") / f"{name}.sql")
+    return _query_files[name]
+
+
+def loaded_query_files() -> list[QueryFile]:
+    return list(_query_files.values())

@@ -1,0 +1,116 @@
+"""RFC 9457 problem documents: every error a request can meet, as one (domain errors, Litestar's own
+HTTP errors, validation errors with the bad fields listed, and anything unexpected, logged), and their
+declaration in the OpenAPI document."""
+
+from __future__ import annotations
+
+import logging
+import re
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException
+
+from blogsvc.errors import DomainError
+
+log = logging.getLogger("blogsvc.errors")
+
+
+class FieldError(msgspec.Struct):
+    field: str
+    message: str
+    in_: str = msgspec.field(name="in")
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+def problem_responses(*statuses: int, body: bool = False) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the error statuses a route can answer, each a problem document.
+    Every caller is a database route, so 503 (database unavailable or busy) is always among them;
+    a route that takes a body also answers 413 (over 1 MiB) and 415 (not JSON)."""
+    if body:
+        statuses = (*statuses, 413, 415)
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            media_type="application/problem+json",
+            description=HTTPStatus(status).phrase,
+            generate_examples=False,
+        )
+        for status in (*statuses, 503)
+    }
+
+
+def _problem(
+    status: int,
+    detail: str,
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        type_=f"urn:blogsvc:problem:{slug}" if slug else "about:blank",
+        title=HTTPStatus(status).phrase,
+        status_code=status,
+        detail=detail,
+        headers=headers,
+        extra=extra,
+    )
+
+
+# msgspec reports unknown and missing fields against the whole body; the field is in backticks.
+_FIELD_IN_MESSAGE = re.compile(r"field `([^`]+)`")
+
+
+def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        message = str(item.get("message", ""))
+        field = str(item.get("key", ""))
+        if field == "data" and message == "'data'":  # Litestar's way of saying the body is missing
+            field, message = "", "A JSON body is required."
+        if field in ("", "data") and (match := _FIELD_IN_MESSAGE.search(message)):
+            field = match.group(1)
+        source = item.get("source", "body")  # a ParamType enum for parameters, "body" for the body
+        errors.append({"field": field, "in": str(getattr(source, "value", source)), "message": message})
+    return errors
+
+
+def _from_http_exception(exc: HTTPException) -> ProblemDetailsException:
+    if isinstance(exc, ValidationException) and (errors := _field_errors(exc)):
+        detail = "; ".join(f"{e['field'] or e['in']}: {e['message']}" for e in errors)
+        return _problem(400, detail, "validation-error", exc.headers, {"errors": errors})
+    status = exc.status_code
+    detail = exc.detail if exc.detail != HTTPStatus(status).phrase else ""
+    return _problem(status, detail or HTTPStatus(status).description, None, exc.headers)
+
+
+def _from_domain_error(exc: DomainError) -> ProblemDetailsException:
+    return _problem(exc.status, exc.detail, exc.slug, exc.headers)
+
+
+def _from_unexpected(exc: Exception) -> ProblemDetailsException:
+    # The traceback goes to the log, never to the client.
+    log.error("unhandled exception", exc_info=exc)
+    return _problem(500, "The server failed to handle this request; it has been logged.", "internal-error")
+
+
+def problem_details_config() -> ProblemDetailsConfig:
+    return ProblemDetailsConfig(
+        exception_to_problem_detail_map={
+            HTTPException: _from_http_exception,
+            DomainError: _from_domain_error,
+            Exception: _from_unexpected,
+        }
+    )
