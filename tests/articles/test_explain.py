@@ -269,3 +269,33 @@ def test_a_deep_offset_page_reads_one_range_not_the_rows_before_it(
     assert_reads_about_one_page(
         analyze(db_conn, queries[f"list_articles_from_range_{order}"].sql, checked), 1024 + PAGE + 1
     )
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_the_check_of_a_guessed_range_reads_a_bounded_number_of_counts(
+    db_conn: pymysql.connections.Connection, bulk: Bulk, order: Order
+) -> None:
+    """The one-statement path sums the live articles before (or after) its range from three levels of counts
+    (migration 0007): at most 31 level-0 and 31 level-1 ranges and one level-2 range per 2^20 ids, 4 rows
+    each, however deep the page, on a single server and on Galera's interleaved ids alike."""
+    queries = load_queries("articles").queries
+    with db_conn.cursor() as cursor:
+        cursor.execute("SELECT MAX(id) FROM articles")
+        (max_id,) = cursor.fetchone()
+    bound = 4 * (31 + 31 + (int(max_id) >> 20) + 1)
+    for offset in (2_000, 20_000, 50_000, 85_000):
+        with db_conn.cursor() as cursor:
+            cursor.execute(queries[f"seek_articles_{order}"].sql, {"offset": offset})
+            start = cursor.fetchone()
+        params = _cursors.window(PageQuery(PAGE, offset, None, order), "explain").params()
+        page = from_range(params, order, int(start[0]), int(start[1]))
+        checked = {**page, "id_range": int(start[0]) // 1024, "passed": int(start[1])}
+        plan = analyze(db_conn, queries[f"list_articles_from_range_{order}"].sql, checked)
+        counts = [t for t in nodes(plan, "table") if t["table_name"] == "article_counts"]
+        assert counts, json.dumps(plan)
+        read = sum(float(t["r_loops"]) * float(t.get("r_rows") or 0) for t in counts)
+        assert read <= bound, f"offset {offset}: read {read:g} count rows (bound {bound})"
+        assert_reads_about_one_page(plan, 1024 + PAGE + 1)
+        with db_conn.cursor() as cursor:  # the check passed: the page is there
+            cursor.execute(queries[f"list_articles_from_range_{order}"].sql, checked)
+            assert len(cursor.fetchall()) == PAGE + 1, offset

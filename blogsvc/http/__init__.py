@@ -1,0 +1,20 @@
+"""What sits between uvicorn/Litestar and the handlers: the edge layer every request passes (request id,
+security headers, 304s, metrics, access log, OPTIONS), the response class, the server protocol, body
+decoding, strict integer parameters, conditional requests, problem documents, the OpenAPI completion,
+and what controllers share.
+
+The hot path leans on these internals of Litestar and uvicorn (pyproject.toml bounds both to the
+versions they were checked on); tests/http/test_internals.py fails, naming the one that changed:
+- responses.py: `litestar.response.base.ASGIResponse`'s attributes, set directly by `_Encoded`
+  (status_code, headers, body, content_length, background, is_head_response, encoding, _encoded_cookies);
+- server_protocol.py: `uvicorn.protocols.http.httptools_impl.HttpToolsProtocol.connection_made(transport)`
+  keeps the transport it is given, and writes responses only through its write() and close();
+- edge.py: `Litestar.asgi_handler`, the attribute Litestar.__call__ sends every request to (replaced by
+  the Edge), and the `path_template` the router puts in the scope;
+- body.py and security/idempotency.py: `BaseRouteHandler.parsed_data_field` (the annotation of `data`),
+  and `Request.json()` as the one place Litestar decodes a body;
+- params.py: `BaseRouteHandler.parsed_fn_signature` and `resolve_dependencies()`, whose providers carry
+  a `parsed_fn_signature`;
+- controllers.py: `Controller.__init__(owner)`, called with the app as the owner for controllers
+  registered on the app.
+"""

@@ -1,0 +1,130 @@
+"""The Litestar and uvicorn internals blogsvc/http leans on (its docstring lists them), each checked where it
+is used, so that an upgrade that changes one fails here, by name, rather than somewhere on the hot path."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import TYPE_CHECKING, Annotated, Any
+
+import uvicorn
+from litestar import Controller, Litestar, get
+from litestar._kwargs import extractors
+from litestar.params import Parameter
+from litestar.response.base import ASGIResponse
+from litestar.testing import AsyncTestClient
+from uvicorn.protocols.http import httptools_impl
+from uvicorn.server import ServerState
+
+from blogsvc.http.controllers import AppController
+from blogsvc.http.params import integer_parameters
+from blogsvc.http.server_protocol import OneWriteHttpToolsProtocol, _JoinedWrites
+from blogsvc.users.schemas import UserCreate
+from tests.http.test_server_protocol import RecordingTransport
+
+if TYPE_CHECKING:
+    from litestar.handlers import BaseRouteHandler
+    from litestar.types import Receive, Scope, Send
+
+
+def handler_of(app: Litestar, path: str, method: str) -> BaseRouteHandler:
+    (route,) = [route for route in app.routes if route.path == path]
+    return next(h for h in route.route_handlers if method in getattr(h, "http_methods", ()))
+
+
+def test_asgi_response_has_the_attributes_responses_py_sets() -> None:
+    """http/responses.py builds an ASGIResponse by setting these attributes instead of calling __init__."""
+    assert set(ASGIResponse.__slots__) == {
+        "_encoded_cookies",
+        "background",
+        "body",
+        "content_length",
+        "encoding",
+        "headers",
+        "is_head_response",
+        "status_code",
+    }, "litestar.response.base.ASGIResponse changed its attributes: update http/responses.py's _Encoded"
+
+
+def test_litestar_sends_every_request_to_asgi_handler() -> None:
+    """http/edge.py replaces app.asgi_handler, which Litestar.__call__ must still be the way in to."""
+    assert "self.asgi_handler(" in inspect.getsource(Litestar.__call__), (
+        "Litestar.__call__ no longer calls self.asgi_handler: the Edge layer in app.py would be bypassed"
+    )
+
+
+async def test_the_router_puts_the_route_template_in_the_scope() -> None:
+    seen: list[Any] = []
+
+    @get("/things/{thing_id:str}", sync_to_thread=False)
+    def thing(thing_id: Annotated[str, Parameter()]) -> None:
+        return None
+
+    async def recording(scope: Scope, receive: Receive, send: Send) -> None:
+        await router(scope, receive, send)
+        seen.append(scope.get("path_template"))
+
+    app = Litestar([thing])
+    router = app.asgi_handler
+    app.asgi_handler = recording
+    async with AsyncTestClient(app) as client:
+        assert (await client.get("/things/7")).status_code == 200
+    assert seen == ["/things/{thing_id}"], "the router no longer sets scope['path_template'] (http/edge.py)"
+
+
+def test_a_route_handler_knows_the_type_of_its_body(app: Litestar) -> None:
+    """http/body.py and security/idempotency.py decode bodies into parsed_data_field.annotation."""
+    field = handler_of(app, "/users", "POST").parsed_data_field
+    assert field is not None and field.annotation is UserCreate
+
+
+def test_litestar_reads_a_json_body_through_request_json() -> None:
+    """JSONOnlyRequest.json (http/body.py) is where every JSON body is decoded."""
+    assert "await connection.json()" in inspect.getsource(extractors.json_extractor), (
+        "Litestar no longer decodes bodies through Request.json(): http/body.py's strict decoding would be skipped"
+    )
+
+
+def test_integer_parameters_come_from_signatures_and_dependencies(app: Litestar) -> None:
+    """http/params.py reads parsed_fn_signature of handlers and of the providers resolve_dependencies() gives."""
+    assert set(integer_parameters(handler_of(app, "/articles", "GET"))) == {"limit", "offset", "author_id"}
+    assert set(integer_parameters(handler_of(app, "/users/{user_id:str}", "GET"))) == {"user_id"}
+    assert set(integer_parameters(handler_of(app, "/users/{user_id:str}/articles", "GET"))) == {
+        "user_id",
+        "limit",
+        "offset",
+    }
+    assert integer_parameters(handler_of(app, "/", "GET")) == ()
+
+
+def test_a_controller_is_made_with_its_owner(app: Litestar) -> None:
+    """http/controllers.py's AppController takes the app's state from the owner Litestar passes in."""
+    assert list(inspect.signature(Controller.__init__).parameters) == ["self", "owner"]
+    controller = handler_of(app, "/users/{user_id:str}", "GET").fn.__self__  # handlers run bound to it
+    assert isinstance(controller, AppController) and controller.state is app.state
+
+
+def test_uvicorns_protocol_writes_only_through_the_transport_it_was_given() -> None:
+    """http/server_protocol.py joins transport.write() calls; writelines() or a write that bypasses
+    self.transport would go around it."""
+    source = inspect.getsource(httptools_impl.HttpToolsProtocol)
+    assert "writelines" not in source, "uvicorn's protocol now uses writelines: join those too"
+    assert "self.transport = transport" in inspect.getsource(httptools_impl.HttpToolsProtocol.connection_made)
+
+
+async def test_a_response_through_uvicorns_protocol_leaves_in_one_write() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    config = uvicorn.Config(app, http=OneWriteHttpToolsProtocol, lifespan="off", log_config=None)
+    config.load()
+    protocol = OneWriteHttpToolsProtocol(config=config, server_state=ServerState(), app_state={})
+    transport = RecordingTransport()
+    protocol.connection_made(transport)
+    assert isinstance(protocol.transport, _JoinedWrites)
+    protocol.data_received(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+    for _ in range(20):  # the app runs in a task of its own; the write leaves a turn later
+        await asyncio.sleep(0)
+    (written,) = transport.writes
+    assert written.startswith(b"HTTP/1.1 200 OK\r\n") and written.endswith(b"\r\n\r\n{}")
