@@ -157,12 +157,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pool_min: Annotated[int, Meta(ge=0, le=1000, description="connections each worker keeps open per server")] = 1
     pool_max: Annotated[int, Meta(ge=1, le=1000, description="most connections each worker opens per server")] = 10
     pool_acquire_timeout: Annotated[
-        float, Meta(ge=0.01, le=600, description="seconds to wait for a free connection before a 503")
+        float, Meta(ge=0.01, le=600, description="the wait for a free connection before a 503")
     ] = 5.0
     pool_recycle: Annotated[
         int, Meta(ge=1, le=86400, description="seconds after which a pooled connection is replaced")
     ] = 1800
-    db_connect_timeout: Annotated[float, Meta(ge=0.1, le=600, description="seconds to wait for a new connection")] = 5.0
+    db_connect_timeout: Annotated[float, Meta(ge=0.1, le=600, description="the wait for a new connection to open")] = (
+        5.0
+    )
     db_driver: Annotated[Literal["aiomysql", "asyncmy"], Meta(description="the MySQL driver")] = "aiomysql"
     host: Annotated[str, Meta(description="the address `blogsvc serve` binds")] = "127.0.0.1"
     port: Annotated[int, Meta(ge=1, le=65535, description="the port `blogsvc serve` binds")] = 8000
@@ -174,12 +176,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ] = "info"
     log_format: Annotated[Literal["json", "console"], Meta(description="JSON lines, or text for people")] = "json"
     drain_delay: Annotated[
-        float, Meta(ge=0, le=300, description="seconds /readyz answers 503 after SIGTERM before the server stops")
+        float, Meta(ge=0, le=300, description="how long /readyz answers 503 after SIGTERM before the server stops")
     ] = 3.0
     shutdown_timeout: Annotated[
-        float, Meta(ge=0, le=3600, description="seconds in-flight requests then get to finish")
+        float, Meta(ge=0, le=3600, description="how long in-flight requests then get to finish")
     ] = 30.0
-    readiness_timeout: Annotated[float, Meta(ge=0.05, le=60, description="seconds /readyz waits for the database")] = (
+    readiness_timeout: Annotated[float, Meta(ge=0.05, le=60, description="how long /readyz waits for the database")] = (
         1.0
     )
     hash_concurrency: Annotated[int, Meta(ge=1, le=64, description="argon2 hashes at once per worker")] = 1
@@ -188,7 +190,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     argon2_parallelism: Annotated[int, Meta(ge=1, le=64, description="argon2id lanes")] = 1
     cursor_secret: Annotated[str, Meta(description="signs cursors and idempotency fingerprints")] = ""
     statement_timeout: Annotated[
-        float, Meta(ge=0, le=86400, description="seconds the server lets a statement run (0: no limit)")
+        float, Meta(ge=0, le=86400, description="how long the server lets a statement run (0: no limit)")
     ] = 10.0
     conflict_retries: Annotated[
         int, Meta(ge=0, le=10, description="retries of a write the database rolled back for a conflict")
@@ -215,12 +217,11 @@ in_effect: ContextVar[Settings | None] = ContextVar("blogsvc_settings", default=
 
 FIELDS = {field.name: field for field in cast("msgspec.inspect.StructType", msgspec.inspect.type_info(Settings)).fields}
 _AT_FIELD = re.compile(r"at `\$\.(\w+)")
-# Read apart from the rest: each has a parser of its own.
-_SPECIAL = {"database", "api_tokens"}
 
 
 def variable(name: str) -> str:
-    return PREFIX + name.upper()
+    """The environment variable of a Settings field."""
+    return "BLOGSVC_DATABASE_URL" if name == "database" else PREFIX + name.upper()
 
 
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -228,14 +229,13 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     raw: dict[str, Any] = {}
     for name, field in FIELDS.items():
-        value = env.get(variable(name), "").strip()
-        if value and name not in _SPECIAL:
-            raw[name] = value.lower() if isinstance(_type(field), msgspec.inspect.LiteralType) else value
-    if url := env.get("BLOGSVC_DATABASE_URL", "").strip():
-        raw["database"] = DatabaseURL.parse(url)
+        if value := env.get(variable(name), "").strip():
+            raw[name] = value.lower() if isinstance(_kind(field), msgspec.inspect.LiteralType) else value
+    # These two have parsers of their own (and a token must never be quoted in a message).
+    if "database" in raw:
+        raw["database"] = DatabaseURL.parse(raw["database"])
     try:
-        # Not through the message below: it would quote the value, and the value holds secrets.
-        raw["api_tokens"] = parse_tokens(env.get("BLOGSVC_API_TOKENS", ""))
+        raw["api_tokens"] = parse_tokens(raw.get("api_tokens", ""))
     except TokenError as exc:
         raise ConfigError(f"BLOGSVC_API_TOKENS: {exc}") from None
     try:
@@ -247,13 +247,17 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
-def _type(field: msgspec.inspect.Field) -> msgspec.inspect.Type:
-    kind = field.type
-    return kind.type if isinstance(kind, msgspec.inspect.Metadata) else kind
+def _kind(field: msgspec.inspect.Field) -> msgspec.inspect.Type:
+    return field.type.type if isinstance(field.type, msgspec.inspect.Metadata) else field.type
+
+
+def _meaning(field: msgspec.inspect.Field) -> str:
+    extra = field.type.extra_json_schema if isinstance(field.type, msgspec.inspect.Metadata) else None
+    return str((extra or {}).get("description", ""))
 
 
 def _expected(field: msgspec.inspect.Field) -> str:
-    kind = _type(field)
+    kind = _kind(field)
     if isinstance(kind, msgspec.inspect.LiteralType):
         return "one of " + ", ".join(map(str, kind.values))
     if isinstance(kind, msgspec.inspect.IntType):
@@ -287,10 +291,8 @@ def described(settings: Settings) -> list[tuple[str, str, str]]:
             value = ", ".join(f"{token.scope}:sha256:{token.sha256.hex()[:8]}..." for token in value) or "none: open"
         elif name == "cursor_secret":
             value = "***" if value else "none: made at start"
-        meaning = field.type.extra_json_schema or {} if isinstance(field.type, msgspec.inspect.Metadata) else {}
         expected = _expected(field)
-        described = meaning.get("description", "")
-        rows.append((variable(name), str(value), f"{described}; {expected}" if expected else described))
+        rows.append((variable(name), str(value), "; ".join(filter(None, (_meaning(field), expected)))))
     return rows
 
 
@@ -298,7 +300,8 @@ def share_with_workers(settings: Settings, workers: int) -> None:
     """What the worker processes of `blogsvc serve` must share, put where they will find it (they inherit
     the environment): the secret, and with several workers the directory where prometheus_client's
     multiprocess mode sums their metrics (emptied: old workers' files are stale)."""
-    os.environ.setdefault("BLOGSVC_CURSOR_SECRET", settings.secret.decode())
+    if not settings.cursor_secret:
+        os.environ["BLOGSVC_CURSOR_SECRET"] = settings.secret.decode()
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="blogsvc-metrics-")
     if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
