@@ -64,8 +64,8 @@ image-test: db
 docs-check: $(STAMP) db
 	$(BIN)/python deploy/check-docs-offline.py
 
-# The whole suite against a throwaway 3-node MariaDB Galera cluster (../shared/tools/galera.sh), plus
-# the cluster tests (a node killed, a node cut off, under load). Takes a few minutes; not part of `make test`.
+# The whole suite against a throwaway 3-node MariaDB Galera cluster (deploy/galera.sh), plus the cluster
+# tests (a node killed, a node cut off, under load). A few minutes; .ci/run runs it after `make test`.
 .PHONY: test-galera
 test-galera: $(STAMP)
 	deploy/galera-test.sh

@@ -48,7 +48,7 @@ LUA = BENCH / "lua"
 RESULTS = BENCH / "results"
 BENCH_VENV = BENCH / ".venv"
 SEED_VENV = BENCH / ".venv-seed"
-SEED_DIR = Path(os.environ.get("BENCH_SEED_DIR", REPO.parent / "shared" / "baseline" / "seed_blog")).resolve()
+SEED_DIR = Path(os.environ.get("BENCH_SEED_DIR", BENCH / "seed_blog")).resolve()
 BLOGSVC_VENV = REPO / ".venv"
 
 PASSWORD = "bench-password-1"  # every loaded user's password (argon2 in blogsvc, sha256 in the seed stack)

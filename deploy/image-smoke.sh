@@ -15,8 +15,8 @@
 #
 # Environment (all optional):
 #   IMAGE                 tag to build and test (default localhost/blogsvc:image-test)
-#   BASE_IMAGE            base image (default localhost/python:bookworm when it exists, the local
-#                         stand-in from ../shared/tools/podman-setup.sh, else the Dockerfile's own)
+#   BASE_IMAGE            base image (default localhost/python:bookworm when it exists, a local
+#                         stand-in for machines that cannot pull from Docker Hub, else the Dockerfile's own)
 #   HOST_CA_BUNDLE        host CA bundle mounted for pip during the build (default
 #                         /etc/ssl/certs/ca-certificates.crt when present; set it empty for none)
 #   SKIP_BUILD=1          test an already built IMAGE
