@@ -1,20 +1,4 @@
--- Back to 0005's triggers (which leave the level to its default, 0), then to its table.
-CREATE OR REPLACE TRIGGER articles_counted_on_insert AFTER INSERT ON articles FOR EACH ROW
-INSERT INTO article_counts (id_range, shard, live)
-SELECT NEW.id DIV 1024, NEW.id MOD 4, 1 FROM DUAL WHERE NEW.deleted_at IS NULL
-ON DUPLICATE KEY UPDATE live = live + 1;
-
-CREATE OR REPLACE TRIGGER articles_counted_on_update AFTER UPDATE ON articles FOR EACH ROW
-INSERT INTO article_counts (id_range, shard, live)
-SELECT NEW.id DIV 1024, NEW.id MOD 4, IF(NEW.deleted_at IS NULL, 1, -1)
-  FROM DUAL WHERE (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL)
-ON DUPLICATE KEY UPDATE live = live + VALUES(live);
-
-CREATE OR REPLACE TRIGGER articles_counted_on_delete AFTER DELETE ON articles FOR EACH ROW
-INSERT INTO article_counts (id_range, shard, live)
-SELECT OLD.id DIV 1024, OLD.id MOD 4, -1 FROM DUAL WHERE OLD.deleted_at IS NULL
-ON DUPLICATE KEY UPDATE live = live - 1;
-
-DELETE FROM article_counts WHERE level > 0;
-
-ALTER TABLE article_counts DROP PRIMARY KEY, ADD PRIMARY KEY (id_range, shard), DROP COLUMN level;
+DROP TRIGGER articles_counted_wide_on_delete;
+DROP TRIGGER articles_counted_wide_on_update;
+DROP TRIGGER articles_counted_wide_on_insert;
+DROP TABLE article_counts_wide;

@@ -8,8 +8,9 @@
 -- rows skipped), then join only those ids to their documents. FORCE INDEX because, for a cursor
 -- near the start, MariaDB would otherwise read an author's index entries from the first one (ref
 -- access) instead of seeking to the cursor (range access).
--- Deep offsets (blogsvc/articles/deep_offsets.py) read the live counts of article_counts (migrations
--- 0005 and 0007): level 0 counts ranges of 1024 ids, level 1 of 32 such ranges, level 2 of 32 of those.
+-- Deep offsets (blogsvc/articles/deep_offsets.py) read the live counts per range of 1024 ids
+-- (article_counts, migration 0005), and per range of 32 and of 1024 such ranges (article_counts_wide,
+-- levels 1 and 2, migration 0007).
 
 -- name: insert_article<!
 -- Inserts only if the author is live; the new id, or 0 when not. INSERT ... SELECT locks the
@@ -51,10 +52,10 @@ SELECT d.document
 
 -- name: seek_articles_asc^
 -- Where the live articles' page at %(offset)s starts: the first id of the 1024-id range holding
--- that row, and how many live rows the ranges before it hold (the exact path: every level-0 count).
+-- that row, and how many live rows the ranges before it hold (the exact path: every range's count).
 SELECT id_range * 1024, live_through - live
   FROM (SELECT id_range, SUM(live) AS live, SUM(SUM(live)) OVER (ORDER BY id_range) AS live_through
-          FROM article_counts WHERE level = 0 GROUP BY id_range) ranges
+          FROM article_counts GROUP BY id_range) ranges
  WHERE live_through > %(offset)s
  ORDER BY id_range LIMIT 1;
 
@@ -62,27 +63,27 @@ SELECT id_range * 1024, live_through - live
 -- The same from the top: the last id of the range holding the row, and the live rows above it.
 SELECT id_range * 1024 + 1023, live_through - live
   FROM (SELECT id_range, SUM(live) AS live, SUM(SUM(live)) OVER (ORDER BY id_range DESC) AS live_through
-          FROM article_counts WHERE level = 0 GROUP BY id_range) ranges
+          FROM article_counts GROUP BY id_range) ranges
  WHERE live_through > %(offset)s
  ORDER BY id_range DESC LIMIT 1;
 
 -- name: live_article_ranges
 -- The live articles per 1024-id range that has any: each worker keeps a copy to guess where a
 -- deep page starts, and the list_articles_from_range_* queries check the guess.
-SELECT id_range, SUM(live) AS live FROM article_counts WHERE level = 0
- GROUP BY id_range HAVING live > 0 ORDER BY id_range;
+SELECT id_range, SUM(live) AS live FROM article_counts GROUP BY id_range HAVING live > 0 ORDER BY id_range;
 
 -- name: list_articles_from_range_asc
 -- list_articles_asc from a guessed range (after = its first id - 1): rows only if `passed` is
 -- still the number of live articles before the range, read in the same snapshot as the page.
--- Those are summed from the level-0 ranges before it in its level-1 range (x & ~31: the first of
+-- Those are summed from the 1024-id ranges before it in its level-1 range (x & ~31: the first of
 -- x's 32), the level-1 ranges before that in its level-2 range, and the level-2 ranges before that.
 SELECT d.document
   FROM (SELECT id FROM articles FORCE INDEX (ix_articles_deleted_at_id)
          WHERE deleted_at IS NULL AND id > %(after)s AND id < %(before)s
            AND (SELECT COALESCE(SUM(live), 0) FROM article_counts
-                 WHERE (level = 0 AND id_range >= %(id_range)s & ~31 AND id_range < %(id_range)s)
-                    OR (level = 1 AND id_range >= (%(id_range)s >> 5) & ~31 AND id_range < %(id_range)s >> 5)
+                 WHERE id_range >= %(id_range)s & ~31 AND id_range < %(id_range)s)
+             + (SELECT COALESCE(SUM(live), 0) FROM article_counts_wide
+                 WHERE (level = 1 AND id_range >= (%(id_range)s >> 5) & ~31 AND id_range < %(id_range)s >> 5)
                     OR (level = 2 AND id_range < %(id_range)s >> 10)) = %(passed)s
          ORDER BY id LIMIT %(offset)s, %(fetch)s) page
   JOIN article_documents d ON d.id = page.id
@@ -95,8 +96,9 @@ SELECT d.document
   FROM (SELECT id FROM articles FORCE INDEX (ix_articles_deleted_at_id)
          WHERE deleted_at IS NULL AND id > %(after)s AND id < %(before)s
            AND (SELECT COALESCE(SUM(live), 0) FROM article_counts
-                 WHERE (level = 0 AND id_range > %(id_range)s AND id_range <= %(id_range)s | 31)
-                    OR (level = 1 AND id_range > %(id_range)s >> 5 AND id_range <= (%(id_range)s >> 5) | 31)
+                 WHERE id_range > %(id_range)s AND id_range <= %(id_range)s | 31)
+             + (SELECT COALESCE(SUM(live), 0) FROM article_counts_wide
+                 WHERE (level = 1 AND id_range > %(id_range)s >> 5 AND id_range <= (%(id_range)s >> 5) | 31)
                     OR (level = 2 AND id_range > %(id_range)s >> 10)) = %(passed)s
          ORDER BY id DESC LIMIT %(offset)s, %(fetch)s) page
   JOIN article_documents d ON d.id = page.id
