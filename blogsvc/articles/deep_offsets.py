@@ -4,7 +4,7 @@ OFFSET walks every index entry before the page. Instead, triggers count the live
 1024 ids (article_counts, migration 0005), and each worker keeps a copy of those counts (LiveRanges, in
 the app's state) to guess which range holds the page's first row and how many live rows come before
 that range. The page query checks the guess in its own snapshot, summing the counts before the range
-from three levels (ranges of 2^10 ids, and of 2^15 and 2^20 in article_counts_wide, migration 0007: at
+from three levels (ranges of 2^10 ids, and of 2^15 and 2^20 in article_counts_wide, migration 0006: at
 most 31 + 31 ranges of 4 rows, plus 4 rows per 2^20 ids), and returns no rows if it is off. The page
 then takes the exact path (a seek_articles_* statement over every range's count, then the page), and
 the copy is marked stale; it is loaded again at most once a second, so a busy writer costs the readers

@@ -34,7 +34,7 @@ _DELETED_ARTICLE_AUTHOR_IS_LIVE = _sql.take("deleted_article_author_is_live")
 _DELETE_BY_AUTHOR = _sql.take("delete_author_articles")
 _RESTORE_BY_AUTHOR = _sql.take("restore_author_articles")
 
-# An article as the queries return it: a JSON array (the article_documents view), decoded and checked by msgspec.
+# An article as the queries return it: a JSON array (sql/articles.sql, {document}), decoded and checked by msgspec.
 _decode_article = msgspec.json.Decoder(tuple[int, str, str | None, int, str, str, str | None, int]).decode
 
 

@@ -276,7 +276,7 @@ def test_the_check_of_a_guessed_range_reads_a_bounded_number_of_counts(
     db_conn: pymysql.connections.Connection, bulk: Bulk, order: Order
 ) -> None:
     """The one-statement path sums the live articles before (or after) its range from three levels of counts
-    (migrations 0005 and 0007): at most 31 ranges of 2^10 ids, 31 of 2^15 and one of 2^20 per 2^20 ids, 4
+    (migrations 0005 and 0006): at most 31 ranges of 2^10 ids, 31 of 2^15 and one of 2^20 per 2^20 ids, 4
     rows each, however deep the page, on a single server and on Galera's interleaved ids alike."""
     queries = load_queries("articles").queries
     with db_conn.cursor() as cursor:

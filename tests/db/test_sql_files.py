@@ -25,9 +25,20 @@ def test_query_grammar() -> None:
     }
 
 
+def test_fragments_are_put_into_the_queries_that_name_them() -> None:
+    text = "-- fragment: cols\n-- shared\na, b\n-- name: one^\nSELECT {cols} FROM t;\n"
+    text += "-- name: all\nSELECT {cols} FROM u;\n"
+    queries = parse_queries(text)
+    assert {name: q.sql for name, q in queries.items()} == {"one": "SELECT a, b FROM t", "all": "SELECT a, b FROM u"}
+
+
 @pytest.mark.parametrize(
     "text",
     [
+        "-- name: one^\nSELECT {cols} FROM t;",  # no such fragment
+        "-- fragment: cols\na, b\n-- name: one^\nSELECT 1;",  # a fragment no query uses
+        "-- fragment: cols^\na, b\n-- name: one^\nSELECT {cols};",  # a fragment is not run: no suffix
+        "-- fragment: one\na\n-- name: one^\nSELECT {one};",  # one name for both
         "SELECT 1;\n-- name: late^\nSELECT 2;",  # SQL before the first name
         "-- name: twice^\nSELECT 1;\n-- name: twice^\nSELECT 2;",  # duplicate name
         "-- name: Bad-Name^\nSELECT 1;",  # not an identifier

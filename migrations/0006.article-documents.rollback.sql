@@ -1,1 +1,0 @@
-DROP VIEW article_documents;

@@ -1,4 +1,0 @@
-DROP TRIGGER articles_counted_wide_on_delete;
-DROP TRIGGER articles_counted_wide_on_update;
-DROP TRIGGER articles_counted_wide_on_insert;
-DROP TABLE article_counts_wide;
