@@ -15,4 +15,4 @@ INSERT INTO article_counts (id_range, shard, live)
 SELECT OLD.id DIV 1024, OLD.id MOD 4, -1 FROM DUAL WHERE OLD.deleted_at IS NULL
 ON DUPLICATE KEY UPDATE live = live - 1;
 
-DROP TABLE article_counts_wide;
+DROP TABLE article_level_counts;

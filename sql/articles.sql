@@ -7,9 +7,8 @@
 -- rows skipped), then join only those ids to their rows and authors. FORCE INDEX because, for a cursor
 -- near the start, MariaDB would otherwise read an author's index entries from the first one (ref
 -- access) instead of seeking to the cursor (range access).
--- Deep offsets (blogsvc/articles/deep_offsets.py) read the live counts per range of 1024 ids
--- (article_counts, migration 0005), and per range of 32 and of 1024 such ranges (article_counts_wide,
--- levels 1 and 2, migration 0006).
+-- Deep offsets (blogsvc/articles/deep_offsets.py) read the live counts of article_level_counts
+-- (migration 0006): per range of 1024 ids (level 0), of 32 such ranges (level 1), of 32 of those (level 2).
 
 -- fragment: document
 -- An article as the API shows it, in one column of articles `a` joined to their authors `u`: a JSON
@@ -67,7 +66,7 @@ SELECT {document}
 -- that row, and how many live rows the ranges before it hold (the exact path: every range's count).
 SELECT id_range * 1024, live_through - live
   FROM (SELECT id_range, SUM(live) AS live, SUM(SUM(live)) OVER (ORDER BY id_range) AS live_through
-          FROM article_counts GROUP BY id_range) ranges
+          FROM article_level_counts WHERE level = 0 GROUP BY id_range) ranges
  WHERE live_through > %(offset)s
  ORDER BY id_range LIMIT 1;
 
@@ -75,14 +74,15 @@ SELECT id_range * 1024, live_through - live
 -- The same from the top: the last id of the range holding the row, and the live rows above it.
 SELECT id_range * 1024 + 1023, live_through - live
   FROM (SELECT id_range, SUM(live) AS live, SUM(SUM(live)) OVER (ORDER BY id_range DESC) AS live_through
-          FROM article_counts GROUP BY id_range) ranges
+          FROM article_level_counts WHERE level = 0 GROUP BY id_range) ranges
  WHERE live_through > %(offset)s
  ORDER BY id_range DESC LIMIT 1;
 
 -- name: live_article_ranges
 -- The live articles per 1024-id range that has any: each worker keeps a copy to guess where a
 -- deep page starts, and the list_articles_from_range_* queries check the guess.
-SELECT id_range, SUM(live) AS live FROM article_counts GROUP BY id_range HAVING live > 0 ORDER BY id_range;
+SELECT id_range, SUM(live) AS live FROM article_level_counts WHERE level = 0
+ GROUP BY id_range HAVING live > 0 ORDER BY id_range;
 
 -- name: list_articles_from_range_asc
 -- list_articles_asc from a guessed range (after = its first id - 1): rows only if `passed` is
@@ -92,10 +92,9 @@ SELECT id_range, SUM(live) AS live FROM article_counts GROUP BY id_range HAVING 
 SELECT {document}
   FROM (SELECT id FROM articles FORCE INDEX (ix_articles_deleted_at_id)
          WHERE deleted_at IS NULL AND id > %(after)s AND id < %(before)s
-           AND (SELECT COALESCE(SUM(live), 0) FROM article_counts
-                 WHERE id_range >= %(id_range)s & ~31 AND id_range < %(id_range)s)
-             + (SELECT COALESCE(SUM(live), 0) FROM article_counts_wide
-                 WHERE (level = 1 AND id_range >= (%(id_range)s >> 5) & ~31 AND id_range < %(id_range)s >> 5)
+           AND (SELECT COALESCE(SUM(live), 0) FROM article_level_counts
+                 WHERE (level = 0 AND id_range >= %(id_range)s & ~31 AND id_range < %(id_range)s)
+                    OR (level = 1 AND id_range >= (%(id_range)s >> 5) & ~31 AND id_range < %(id_range)s >> 5)
                     OR (level = 2 AND id_range < %(id_range)s >> 10)) = %(passed)s
          ORDER BY id LIMIT %(offset)s, %(fetch)s) page
   JOIN articles a ON a.id = page.id
@@ -108,10 +107,9 @@ SELECT {document}
 SELECT {document}
   FROM (SELECT id FROM articles FORCE INDEX (ix_articles_deleted_at_id)
          WHERE deleted_at IS NULL AND id > %(after)s AND id < %(before)s
-           AND (SELECT COALESCE(SUM(live), 0) FROM article_counts
-                 WHERE id_range > %(id_range)s AND id_range <= %(id_range)s | 31)
-             + (SELECT COALESCE(SUM(live), 0) FROM article_counts_wide
-                 WHERE (level = 1 AND id_range > %(id_range)s >> 5 AND id_range <= (%(id_range)s >> 5) | 31)
+           AND (SELECT COALESCE(SUM(live), 0) FROM article_level_counts
+                 WHERE (level = 0 AND id_range > %(id_range)s AND id_range <= %(id_range)s | 31)
+                    OR (level = 1 AND id_range > %(id_range)s >> 5 AND id_range <= (%(id_range)s >> 5) | 31)
                     OR (level = 2 AND id_range > %(id_range)s >> 10)) = %(passed)s
          ORDER BY id DESC LIMIT %(offset)s, %(fetch)s) page
   JOIN articles a ON a.id = page.id

@@ -1,11 +1,11 @@
 """Pages of all live articles at deep offsets, in one statement whatever the depth.
 
 OFFSET walks every index entry before the page. Instead, triggers count the live articles per range of
-1024 ids (article_counts, migration 0005), and each worker keeps a copy of those counts (LiveRanges, in
-the app's state) to guess which range holds the page's first row and how many live rows come before
-that range. The page query checks the guess in its own snapshot, summing the counts before the range
-from three levels (ranges of 2^10 ids, and of 2^15 and 2^20 in article_counts_wide, migration 0006: at
-most 31 + 31 ranges of 4 rows, plus 4 rows per 2^20 ids), and returns no rows if it is off. The page
+1024 ids (article_level_counts, level 0, migration 0006), and each worker keeps a copy of those counts
+(LiveRanges, in the app's state) to guess which range holds the page's first row and how many live rows
+come before that range. The page query checks the guess in its own snapshot, summing the counts before
+the range from three levels (ranges of 2^10, 2^15 and 2^20 ids: at most 31 + 31 ranges of 4 rows, plus
+4 rows per 2^20 ids), and returns no rows if it is off. The page
 then takes the exact path (a seek_articles_* statement over every range's count, then the page), and
 the copy is marked stale; it is loaded again at most once a second, so a busy writer costs the readers
 at most one statement a second more."""
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from blogsvc.db.executor import Executor, Row
     from blogsvc.pagination import PageWindow
 
-RANGE_IDS = 1024  # the width of a level-0 range (migration 0005)
+RANGE_IDS = 1024  # the width of a level-0 range (migration 0006)
 RELOAD_EVERY = 1.0  # seconds
 # From this offset on, a page starts from the counts: it then walks at most one range's index entries.
 SEEK_FROM_OFFSET = 1024
