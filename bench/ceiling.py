@@ -16,20 +16,23 @@ import json
 import random
 import re
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import aiomysql
 import uvloop
 
-SQL_FILE = Path(__file__).resolve().parent.parent / "sql" / "articles.sql"
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # blogsvc's query loader is plain Python: read the file as the service does
+
+from blogsvc.db.queries import parse_queries  # noqa: E402
 
 
 def lookup_sql() -> str:
-    """get_articles from sql/articles.sql, with the named parameter made positional."""
-    text = SQL_FILE.read_text(encoding="utf-8").split("-- name: get_articles", 1)[1].split("-- name:", 1)[0]
-    sql = "\n".join(line for line in text.splitlines()[1:] if not line.lstrip().startswith("--"))
-    return re.sub(r"%\(ids\)s", "%s", sql).strip().rstrip(";")
+    """get_articles from sql/articles.sql, as the service runs it, with the named parameter made positional."""
+    sql = parse_queries((REPO / "sql" / "articles.sql").read_text(encoding="utf-8"))["get_articles"].sql
+    return re.sub(r"%\(ids\)s", "%s", sql)
 
 
 QUERIES = {
