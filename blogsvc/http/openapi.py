@@ -58,19 +58,23 @@ _RENAMED = {"not": "schema_not", "if": "schema_if", "else": "schema_else"}
 def complete(app: Litestar, declarations: tuple[Callable[[OpenAPI], None], ...] = ()) -> None:
     """Complete app.openapi_schema in place (see the module's docstring)."""
     openapi = app.openapi_schema
-    components = openapi.components if isinstance(openapi.components, Components) else Components()
-    openapi.components = components
-    _struct_schemas(components)
-    _email_exclusions(components)
+    _struct_schemas(openapi.components)
+    _email_exclusions(openapi.components)
     for declare in declarations:
         declare(openapi)
     for _, method, operation in operations(openapi):
-        responses = operation.responses or {}
-        operation.responses = responses
+        responses = responses_of(operation)
         if method == "get" and "304" in responses:  # http/edge.py answers If-None-Match for every GET
             optional_header(operation, "If-None-Match", IF_NONE_MATCH_DOC, STRING)
         _header_schemas(responses)
     _restore_links(openapi.paths or {})
+
+
+def responses_of(operation: Operation) -> dict[str, Any]:
+    """The operation's responses, to add to."""
+    if operation.responses is None:
+        operation.responses = {}
+    return operation.responses
 
 
 def operations(openapi: OpenAPI) -> Iterator[tuple[str, str, Operation]]:

@@ -9,12 +9,12 @@ import contextlib
 import logging
 import random
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from blogsvc.security import idempotency, lockout
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Coroutine
 
     from litestar import Litestar
 
@@ -55,7 +55,14 @@ async def _sweep_forever(db: Database) -> None:
 @asynccontextmanager
 async def housekeeping(app: Litestar) -> AsyncIterator[None]:
     """A lifespan for create_app, after the one that opens the database: sweeps while the app runs."""
-    task = asyncio.create_task(_sweep_forever(app.state.db))
+    async with in_background(_sweep_forever(app.state.db)):
+        yield
+
+
+@asynccontextmanager
+async def in_background(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Run `work` as a task for as long as the block runs, then cancel it."""
+    task = asyncio.create_task(work)
     try:
         yield
     finally:

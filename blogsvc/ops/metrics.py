@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from litestar.plugins.prometheus import PrometheusController
 from prometheus_client import Counter, Gauge, Histogram
 
+from blogsvc.ops.background import in_background
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
@@ -85,10 +87,5 @@ async def pool_gauges(db: Database) -> AsyncIterator[None]:
             POOL_MAX.set(pool.maxsize)
             await asyncio.sleep(_POOL_SAMPLE_SECONDS)
 
-    task = asyncio.create_task(sample())
-    try:
+    async with in_background(sample()):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -1,2 +1,3 @@
-"""Security for internal callers: service tokens, brute-force lockout, safe retries (Idempotency-Key),
-password rules, response headers, and the OpenAPI document that declares them."""
+"""Security for internal callers: service tokens (tokens, auth), brute-force lockout, password rules and
+hashing (password_policy, passwords), and safe retries (idempotency). Each declares in the OpenAPI
+document what it enforces."""

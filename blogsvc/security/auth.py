@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, cast
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import SecurityScheme
 
 from blogsvc.errors import Forbidden, Unauthorized
-from blogsvc.http.openapi import STRING, add_problem, operations
+from blogsvc.http.openapi import STRING, add_problem, operations, responses_of
 
 if TYPE_CHECKING:
     from litestar.openapi.spec import OpenAPI
@@ -84,9 +84,7 @@ class ServiceAuthMiddleware(ASGIMiddleware):
 
 def declare(openapi: OpenAPI) -> None:
     """The bearer scheme, and `security` with 401 (and 403 on writes) on every protected operation."""
-    components = openapi.components if isinstance(openapi.components, Components) else Components()
-    openapi.components = components
-    components.security_schemes = {
+    openapi.components.security_schemes = {
         SCHEME: SecurityScheme(
             type="http",
             scheme="bearer",
@@ -98,8 +96,7 @@ def declare(openapi: OpenAPI) -> None:
         if is_open(path):
             continue
         operation.security = [{SCHEME: []}]
-        responses = operation.responses or {}
-        operation.responses = responses
+        responses = responses_of(operation)
         add_problem(responses, 401, "a missing or unknown service token.", {"WWW-Authenticate": STRING})
         if method.upper() in WRITE_METHODS:
             add_problem(responses, 403, "a read token on a route that writes.", {"WWW-Authenticate": STRING})

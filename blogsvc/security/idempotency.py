@@ -34,7 +34,7 @@ from blogsvc.db.executor import utc_now
 from blogsvc.db.queries import load_queries
 from blogsvc.errors import Conflict, DuplicateKey, UnprocessableContent
 from blogsvc.http.body import MAX_BODY_BYTES, decode
-from blogsvc.http.openapi import RETRY_AFTER, add_problem, operations, optional_header
+from blogsvc.http.openapi import RETRY_AFTER, add_problem, operations, optional_header, responses_of
 from blogsvc.pagination import MAX_ID
 from blogsvc.security.auth import caller
 
@@ -346,8 +346,7 @@ def declare(openapi: OpenAPI) -> None:
             "response again and changes nothing. Keys are per caller.",
             Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_KEY_LENGTH, pattern=KEY_PATTERN),
         )
-        responses = operation.responses or {}
-        operation.responses = responses
+        responses = responses_of(operation)
         add_problem(responses, 409, f"a request with this {HEADER} is still in flight.", {"Retry-After": RETRY_AFTER})
         add_problem(responses, 422, f"this {HEADER} was used for a different request.", {})
         for status, response in responses.items():

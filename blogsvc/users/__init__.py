@@ -1,0 +1,1 @@
+"""Users: their routes (controller), Structs (schemas), SQL (repository) and password verification (verify)."""

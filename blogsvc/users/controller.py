@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import msgspec
 from litestar import Response, delete, get, patch, post, put
 from litestar.datastructures import ResponseHeader
-from litestar.openapi.spec import Components, Schema
+from litestar.openapi.spec import Schema
 from litestar.params import JSONBody, Parameter
 
 from blogsvc.http.conditional import ETAG_HEADER, NOT_MODIFIED, IfMatch, if_match_versions, tagged
@@ -113,8 +113,7 @@ def declare_password_policy(minimum: int) -> Callable[[OpenAPI], None]:
     """A new password's minLength as configured, and the rule no schema can state, in words."""
 
     def declare(openapi: OpenAPI) -> None:
-        components = openapi.components if isinstance(openapi.components, Components) else Components()
-        for schema in components.schemas.values():
+        for schema in openapi.components.schemas.values():
             password = (schema.properties or {}).get("password")
             if isinstance(password, Schema) and password.min_length == password_policy.MIN_LENGTH:
                 password.min_length = minimum
