@@ -11,7 +11,7 @@ import random
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from blogsvc.security import idempotency, lockout
+from blogsvc.security import idempotency_records, lockout
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Coroutine
@@ -33,7 +33,7 @@ async def sweep(db: Database) -> tuple[int, int]:
         attempts += deleted
         if deleted < BATCH:
             break
-    while (deleted := await idempotency.delete_expired(db, BATCH)) > 0:
+    while (deleted := await idempotency_records.delete_expired(db, BATCH)) > 0:
         records += deleted
         if deleted < BATCH:
             break
