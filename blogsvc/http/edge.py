@@ -1,7 +1,7 @@
 """What every HTTP request gets, in one layer around the whole app (so 404s and 405s get it too):
 a request id echoed in the response and bound to its log lines, the security headers, 304 for a
-GET whose If-None-Match names the response's ETag, route metrics, the access log line, and OPTIONS
-answered with every method of the path.
+GET whose If-None-Match names the response's ETag, HEAD answered as the GET without its body, route
+metrics, the access log line, and OPTIONS and 405 answered with every method of the path.
 
 One layer with one send wrapper, not a middleware each: every layer costs a coroutine and a send
 wrapper per request, and a Litestar route middleware costs an exception handler per route as well.
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from litestar.enums import ScopeType
 
 from blogsvc.http import conditional, headers
-from blogsvc.http.methods import ALLOW, AllowedMethods
+from blogsvc.http.methods import ALLOW, AllowedMethods, with_head
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 _NO_CONTENT = 204
+_METHOD_NOT_ALLOWED = 405
 _IF_NONE_MATCH = b"if-none-match"
 REQUEST_ID_HEADER = b"x-request-id"
 # A caller's id is kept only if it is a plain token: nothing to inject into a log line.
@@ -69,11 +70,15 @@ class Edge:
         for name, value in scope["headers"]:  # one pass over the request's headers
             if name == REQUEST_ID_HEADER:
                 given_id = value
-            elif name == _IF_NONE_MATCH and method == "GET":
+            elif name == _IF_NONE_MATCH and method in ("GET", "HEAD"):
                 if_none_match = value
         this_id = request_id_for(given_id)
         status = 500
-        body_dropped = False
+        # HEAD runs the GET route: the router sees GET (in a copy: the server keeps its HEAD and sends no
+        # body), and the body is dropped here too, whatever the server.
+        head = method == "HEAD"
+        app_scope = {**scope, "method": "GET"} if head else scope
+        body_dropped = head
 
         async def send_completed(message: Message) -> None:
             nonlocal status, body_dropped
@@ -84,8 +89,10 @@ class Edge:
                 status = start["status"]
                 sent = headers.completed(start.get("headers", ()))
                 sent.append((REQUEST_ID_HEADER, this_id))
-                if method == "OPTIONS" and status == _NO_CONTENT and (allow := self.allowed.of(scope)) is not None:
+                if method == "OPTIONS" and status == _NO_CONTENT and (allow := self.allowed.of(app_scope)) is not None:
                     sent = [(name, allow if name.lower() == ALLOW else value) for name, value in sent]
+                elif status == _METHOD_NOT_ALLOWED:  # the router stops before naming the route: complete its list
+                    sent = [(name, with_head(value) if name.lower() == ALLOW else value) for name, value in sent]
                 start["headers"] = sent
                 message = start
             elif body_dropped:  # a 304 has none: one empty last message for all of the body
@@ -99,12 +106,12 @@ class Edge:
         in_progress.inc()
         started = time.perf_counter()
         try:
-            await self.app(scope, receive, send_completed)
+            await self.app(app_scope, receive, send_completed)
         finally:
             seconds = time.perf_counter() - started
             in_progress.dec()
             # Set by the router: requests no route matched are not counted (their paths are unbounded).
-            route = scope.get("path_template")
+            route = app_scope.get("path_template")
             if route is not None:
                 self.metrics.record(method, route, status, seconds)
             if self.log_request is not None:

@@ -76,10 +76,10 @@ async def test_docs_assets_stay_cacheable(client: Client) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
-        ("PUT", "/users", {"GET", "POST", "OPTIONS"}),
-        ("POST", "/users/1", {"GET", "PUT", "PATCH", "DELETE", "OPTIONS"}),
+        ("PUT", "/users", {"GET", "HEAD", "POST", "OPTIONS"}),
+        ("POST", "/users/1", {"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"}),
         ("DELETE", "/auth/verify", {"POST", "OPTIONS"}),
-        ("PATCH", "/articles", {"GET", "OPTIONS"}),
+        ("PATCH", "/articles", {"GET", "HEAD", "OPTIONS"}),
     ],
 )
 async def test_wrong_method_is_405_with_allow(client: Client, method: str, path: str, allowed: set[str]) -> None:
@@ -91,10 +91,10 @@ async def test_wrong_method_is_405_with_allow(client: Client, method: str, path:
 @pytest.mark.parametrize(
     ("path", "allowed"),
     [
-        ("/users", "GET, OPTIONS, POST"),
-        ("/users/1", "DELETE, GET, OPTIONS, PATCH, PUT"),
-        ("/users/1/articles", "GET, OPTIONS, POST"),
-        ("/articles/7", "DELETE, GET, OPTIONS, PATCH"),
+        ("/users", "GET, HEAD, OPTIONS, POST"),
+        ("/users/1", "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"),
+        ("/users/1/articles", "GET, HEAD, OPTIONS, POST"),
+        ("/articles/7", "DELETE, GET, HEAD, OPTIONS, PATCH"),
     ],
 )
 async def test_options_lists_every_method_of_the_path(client: Client, path: str, allowed: str) -> None:
@@ -105,7 +105,7 @@ async def test_options_lists_every_method_of_the_path(client: Client, path: str,
 
 async def test_options_needs_a_token_like_the_rest(secure_client: Client) -> None:
     assert_problem(await secure_client.options("/users"), 401)
-    assert (await secure_client.options("/users", headers=WRITE)).headers["allow"] == "GET, OPTIONS, POST"
+    assert (await secure_client.options("/users", headers=WRITE)).headers["allow"] == "GET, HEAD, OPTIONS, POST"
 
 
 async def test_body_over_1_mib_is_413(client: Client) -> None:
