@@ -9,10 +9,8 @@ from typing import TYPE_CHECKING
 
 from litestar import Litestar
 from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 
-from blogsvc import __version__
 from blogsvc.articles.controller import ArticleController, AuthorArticlesController
 from blogsvc.articles.deep_offsets import LiveRanges
 from blogsvc.config import Settings, from_env
@@ -33,7 +31,7 @@ from blogsvc.pagination import Cursors, PageQuery
 from blogsvc.security import auth, idempotency
 from blogsvc.security.passwords import PasswordHasher
 from blogsvc.security.tokens import TokenTable
-from blogsvc.users.controller import AuthController, UserController, declare_password_policy
+from blogsvc.users.controller import AuthController, UserController
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -98,20 +96,12 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
         # Service tokens, when configured, on every route; without, routes run no middleware at all.
         middleware=[auth.ServiceAuthMiddleware(TokenTable(settings.api_tokens))] if settings.api_tokens else [],
         plugins=[ProblemDetailsPlugin(problem_details_config()), structlog_plugin(settings)],
-        openapi_config=OpenAPIConfig(
-            title="blogsvc",
-            version=__version__,
-            description="Users and their articles, with soft delete, restore and pagination.",
-            use_handler_docstrings=True,
-            openapi_router=docs.openapi_json_router(),
-            render_plugins=docs.OPENAPI_RENDER_PLUGINS,
-        ),
+        openapi_config=docs.openapi_config(),
         signature_types=[PageQuery, Listing],
     )
     # Outside Litestar's router, so that requests no route matches are logged and tagged too.
     app.asgi_handler = Edge(app.asgi_handler, RouteMetrics(), request_logger(settings))
-    declarations = (idempotency.declare, declare_password_policy(settings.password_min_length))
-    openapi.complete(app, (auth.declare, *declarations) if settings.api_tokens else declarations)
+    openapi.complete(app, (auth.declare, idempotency.declare))
     return app
 
 

@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import hmac
 import struct
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 
@@ -33,9 +33,15 @@ class Page(msgspec.Struct, Generic[T]):
     """The envelope of every list; each resource subclasses it (UserPage, ...) for a readable OpenAPI name."""
 
     data: list[T]
-    limit: int
-    offset: int
-    next_cursor: str | None
+    limit: Annotated[int, msgspec.Meta(examples=[20])]
+    offset: Annotated[int, msgspec.Meta(examples=[0])]
+    next_cursor: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="Pass as `cursor` for the next page; null on the last one.",
+            examples=["AQAAAAAAAAABrtZL6_2fKeuK0gr7M1OfjQ"],
+        ),
+    ]
 
 
 P = TypeVar("P", bound=Page[Any])

@@ -29,19 +29,20 @@ class AuthorArticlesController(AppController):
 
     @post(
         "/",
+        operation_id="createArticle",
         middleware=[IDEMPOTENT],
         status_code=201,
         response_headers=[LOCATION, ETAG_HEADER],
         responses=problem_responses(400, 404, body=True),
     )
     async def create_article(self, user_id: AuthorId, data: JSONBody[ArticleCreate]) -> Response[Article]:
-        """Write an article as this user."""
+        """Create an article. Its author is the user of the path."""
         created = await articles.create(self.state.db, user_id, data)
         return tagged(created, 201, Location=f"/articles/{created.item.id}")
 
-    @get("/", responses=problem_responses(400, 404))
+    @get("/", operation_id="listUserArticles", responses=problem_responses(400, 404))
     async def list_author_articles(self, listing: Listed, user_id: AuthorId) -> ArticlePage:
-        """A live user's live articles by id, a page at a time."""
+        """List a user's live articles. By id, a page at a time; 404 if the user is absent or deleted."""
         return await articles.author_page(self.state.db, listing.window(f"users/{user_id}/articles"), user_id)
 
 
@@ -49,40 +50,49 @@ class ArticleController(AppController):
     path = "/articles"
     tags = ["articles"]
 
-    @get("/", responses=problem_responses(400))
+    @get("/", operation_id="listArticles", responses=problem_responses(400))
     async def list_articles(self, listing: Listed, author_id: AuthorFilter = None) -> ArticlePage:
-        """Live articles by id, a page at a time."""
+        """List live articles. By id, a page at a time."""
         name = "articles" if author_id is None else f"articles?author_id={author_id}"
         return await articles.page(self.state.db, listing.window(name), self.state.live_ranges, author_id)
 
     @get(
         "/{article_id:str}",
+        operation_id="getArticle",
         response_headers=[ETAG_HEADER],
         responses={304: NOT_MODIFIED, **problem_responses(400, 404)},
     )
     async def get_article(self, article_id: ArticleId) -> Response[Article]:
-        """One live article, with its ETag."""
+        """Get a live article. With its ETag."""
         return tagged(await articles.get(self.state.db, article_id))
 
-    @patch("/{article_id:str}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 412, body=True))
+    @patch(
+        "/{article_id:str}",
+        operation_id="updateArticle",
+        response_headers=[ETAG_HEADER],
+        responses=problem_responses(400, 404, 412, body=True),
+    )
     async def patch_article(
         self, article_id: ArticleId, data: JSONBody[ArticlePatch], if_match: IfMatch = None
     ) -> Response[Article]:
-        """Change the title and/or body; answers with the whole updated article."""
+        """Update an article's title or body. Answers with the whole updated article."""
         return tagged(await articles.update(self.state.db, article_id, data, if_match_versions(if_match)))
 
-    @delete("/{article_id:str}", status_code=204, responses=problem_responses(400, 404, 412))
+    @delete(
+        "/{article_id:str}", operation_id="deleteArticle", status_code=204, responses=problem_responses(400, 404, 412)
+    )
     async def delete_article(self, article_id: ArticleId, if_match: IfMatch = None) -> None:
-        """Soft-delete an article."""
+        """Soft-delete an article. It can be restored."""
         await articles.delete(self.state.db, article_id, if_match_versions(if_match))
 
     @post(
         "/{article_id:str}/restore",
+        operation_id="restoreArticle",
         middleware=[IDEMPOTENT],
         status_code=200,
         response_headers=[ETAG_HEADER],
         responses=problem_responses(400, 404, 409),
     )
     async def restore_article(self, article_id: ArticleId) -> Response[Article]:
-        """Bring back a deleted article; 409 while its author is deleted."""
+        """Restore a deleted article. 409 while its author is deleted."""
         return tagged(await articles.restore(self.state.db, article_id))

@@ -9,8 +9,8 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from blogsvc.pagination import Page
 from blogsvc.schemas import Id, Timestamp
 
-Title = Annotated[str, Meta(min_length=1, max_length=200)]
-Body = Annotated[str, Meta(max_length=100_000)]
+Title = Annotated[str, Meta(min_length=1, max_length=200, examples=["Notes on the Analytical Engine"])]
+Body = Annotated[str, Meta(max_length=100_000, examples=["It might act upon other things besides number."])]
 
 
 class ArticleCreate(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -27,10 +27,10 @@ class ArticlePatch(Struct, kw_only=True, forbid_unknown_fields=True):
 
 class Article(Struct, kw_only=True):
     id: Id
-    title: str
-    body: str | None
+    title: Annotated[str, Meta(examples=["Notes on the Analytical Engine"])]
+    body: Annotated[str, Meta(examples=["It might act upon other things besides number."])] | None
     author_id: Id
-    author: Annotated[str, Meta(description="The author's email.")]
+    author: Annotated[str, Meta(description="The author's email.", examples=["ada@example.com"])]
     created_at: Timestamp
     updated_at: Timestamp | None
 

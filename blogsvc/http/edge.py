@@ -18,6 +18,7 @@ import time
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Protocol
 
+import msgspec
 from litestar.enums import ScopeType
 
 from blogsvc.http import conditional, headers
@@ -26,11 +27,22 @@ from blogsvc.http.methods import ALLOW, AllowedMethods, with_head
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 _NO_CONTENT = 204
 _METHOD_NOT_ALLOWED = 405
 _IF_NONE_MATCH = b"if-none-match"
+_HOST = b"host"
+# RFC 9112 3.2: a server answers 400 to an HTTP/1.1 request with no Host header, or more than one.
+_BAD_HOST = msgspec.json.encode(
+    {
+        "type": "urn:blogsvc:problem:bad-request",
+        "title": "Bad Request",
+        "status": 400,
+        "detail": "An HTTP/1.1 request needs exactly one Host header.",
+    }
+)
+_BAD_HOST_HEADERS = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(_BAD_HOST)).encode())]
 REQUEST_ID_HEADER = b"x-request-id"
 # A caller's id is kept only if it is a plain token: nothing to inject into a log line.
 _GOOD_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
@@ -67,8 +79,11 @@ class Edge:
             return
         method = scope["method"]
         given_id = if_none_match = None
+        hosts = 0
         for name, value in scope["headers"]:  # one pass over the request's headers
-            if name == REQUEST_ID_HEADER:
+            if name == _HOST:
+                hosts += 1
+            elif name == REQUEST_ID_HEADER:
                 given_id = value
             elif name == _IF_NONE_MATCH and method in ("GET", "HEAD"):
                 if_none_match = value
@@ -106,7 +121,11 @@ class Edge:
         in_progress.inc()
         started = time.perf_counter()
         try:
-            await self.app(app_scope, receive, send_completed)
+            if hosts == 1 or scope["http_version"] != "1.1":
+                await self.app(app_scope, receive, send_completed)
+            else:
+                await send_completed(_bad_host_start())
+                await send_completed({"type": "http.response.body", "body": _BAD_HOST, "more_body": False})
         finally:
             seconds = time.perf_counter() - started
             in_progress.dec()
@@ -117,6 +136,10 @@ class Edge:
             if self.log_request is not None:
                 self.log_request(method, route or scope["path"], status, seconds)
             request_id.reset(token)
+
+
+def _bad_host_start() -> HTTPResponseStartEvent:
+    return {"type": "http.response.start", "status": 400, "headers": _BAD_HOST_HEADERS}
 
 
 # Unique without a system call per request: a random prefix per process, then a counter.

@@ -6,7 +6,10 @@ the routes; this completes it in place, once, when the app is made:
 - for email fields, what the `email` format allows but the service refuses (email-validator's rules);
 - what the modules that act at request time declare for themselves (`declarations`: service tokens,
   Idempotency-Key, the password policy), with the helpers below;
-- If-None-Match on the GETs that answer 304 (http/edge.py answers it);
+- If-None-Match on the GETs that answer 304 (http/edge.py answers it), and the 304's ETag;
+- optional parameters as plain types: a missing parameter is left out, never sent as null, so a
+  generated client must not offer null (Litestar declares `str | None` as a oneOf with null);
+- a one-line summary for every operation: the first sentence of its handler's docstring;
 - a schema for every response header, and Retry-After where the service sends it (429, 503);
 - links from each DELETE to the restore of what it deleted (for stateful testing, and for readers).
 """
@@ -47,6 +50,7 @@ STRING = Schema(type=OpenAPIType.STRING)
 RETRY_AFTER = OpenAPIHeader(
     schema=Schema(type=OpenAPIType.STRING, pattern=r"^[0-9]+$"), description="Seconds to wait before trying again."
 )
+ETAG = OpenAPIHeader(schema=STRING, description="The resource's current version.")
 _WITH_RETRY_AFTER = ("429", "503")
 # JSON Schema keywords whose value is a schema, a list of schemas, or a map of them.
 _ONE = {"items", "not", "additionalProperties", "contains", "if", "then", "else"}
@@ -66,8 +70,27 @@ def complete(app: Litestar, declarations: tuple[Callable[[OpenAPI], None], ...] 
         responses = responses_of(operation)
         if method == "get" and "304" in responses:  # http/edge.py answers If-None-Match for every GET
             optional_header(operation, "If-None-Match", IF_NONE_MATCH_DOC, STRING)
+            responses["304"].headers = {"ETag": ETAG}
+        for parameter in operation.parameters or ():
+            if isinstance(parameter, Parameter) and isinstance(parameter.schema, Schema):
+                _not_null(parameter.schema)
+        operation.summary = _first_sentence(operation.description or "")
         _header_schemas(responses)
     _restore_links(openapi.paths or {})
+
+
+def _not_null(schema: Schema) -> None:
+    """`oneOf: [X, {type: null}]` as X itself, the outer schema's own bounds kept."""
+    kept = [s for s in schema.one_of or () if not (isinstance(s, Schema) and s.type == OpenAPIType.NULL)]
+    if schema.one_of and len(kept) == 1 and isinstance(kept[0], Schema):
+        schema.one_of = None
+        for name, value in vars(kept[0]).items():
+            if value is not None and getattr(schema, name) is None:
+                setattr(schema, name, value)
+
+
+def _first_sentence(text: str) -> str:
+    return " ".join(text.split(". ", 1)[0].split()).rstrip(".")
 
 
 def responses_of(operation: Operation) -> dict[str, Any]:
@@ -95,9 +118,20 @@ def _struct_schemas(components: Components) -> None:
             structs[struct.__name__] = struct
     _, definitions = msgspec.json.schema_components(list(structs.values()), ref_template=REF)
     for name, definition in definitions.items():
+        if name in structs and structs[name].__struct_config__.forbid_unknown_fields:  # a request body
+            _defaults_in_words(definition)
         converted = _schema(definition)
         if isinstance(converted, Schema):
             components.schemas[name] = converted
+
+
+def _defaults_in_words(definition: dict[str, Any]) -> None:
+    """A request field's default said in its description instead: generators (openapi-typescript) take a
+    field with a `default` for one that is always there, and a request body may leave it out."""
+    for field in definition.get("properties", {}).values():
+        if "default" in field:
+            default = msgspec.json.encode(field.pop("default")).decode()
+            field["description"] = " ".join(filter(None, (field.get("description"), f"Left out: {default}.")))
 
 
 def _subclasses(cls: type[msgspec.Struct]) -> list[type[msgspec.Struct]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar.exceptions import HTTPException, ValidationException
@@ -20,19 +20,35 @@ log = logging.getLogger("blogsvc.errors")
 
 
 class FieldError(msgspec.Struct):
-    field: str
-    message: str
-    in_: str = msgspec.field(name="in")
+    """One bad field of a request: its name, where it was (body, query, path, header) and what is wrong."""
+
+    field: Annotated[str, msgspec.Meta(examples=["email"])]
+    message: Annotated[str, msgspec.Meta(examples=["The email address is not valid."])]
+    in_: Annotated[str, msgspec.Meta(examples=["body"])] = msgspec.field(name="in")
 
 
 class Problem(msgspec.Struct, omit_defaults=True):
     """An RFC 9457 problem document."""
 
-    type: str
-    title: str
-    status: int
-    detail: str
+    type: Annotated[str, msgspec.Meta(examples=["urn:blogsvc:problem:not-found"])]
+    title: Annotated[str, msgspec.Meta(examples=["Not Found"])]
+    status: Annotated[int, msgspec.Meta(examples=[404])]
+    detail: Annotated[str, msgspec.Meta(examples=["No user with id 42."])]
     errors: list[FieldError] | None = None
+
+
+def problem_response(status: int, description: str | None = None) -> ResponseSpec:
+    """The OpenAPI entry for an error status answered with a problem document."""
+    return ResponseSpec(
+        data_container=Problem,
+        media_type="application/problem+json",
+        description=description or HTTPStatus(status).phrase,
+        generate_examples=False,
+    )
+
+
+# Every route can answer this one (http/edge.py): RFC 9112 asks it of a request that is not HTTP/1.1 enough.
+BAD_HOST = problem_response(400, "Bad Request: an HTTP/1.1 request without exactly one Host header")
 
 
 def problem_responses(*statuses: int, body: bool = False) -> dict[int, ResponseSpec]:
@@ -41,15 +57,7 @@ def problem_responses(*statuses: int, body: bool = False) -> dict[int, ResponseS
     a route that takes a body also answers 413 (over 1 MiB) and 415 (not JSON)."""
     if body:
         statuses = (*statuses, 413, 415)
-    return {
-        status: ResponseSpec(
-            data_container=Problem,
-            media_type="application/problem+json",
-            description=HTTPStatus(status).phrase,
-            generate_examples=False,
-        )
-        for status in (*statuses, 503)
-    }
+    return {status: problem_response(status) for status in (*statuses, 503)}
 
 
 def _problem(

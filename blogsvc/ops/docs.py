@@ -5,37 +5,40 @@ from __future__ import annotations
 import mimetypes
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Router, get
 from litestar.datastructures import CacheControlHeader
 from litestar.enums import MediaType
+from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Contact, License, Tag
 from litestar.static_files import create_static_files_router
 
 from blogsvc import __version__
+from blogsvc.http.problems import BAD_HOST
 
 
 class ServiceInfo(msgspec.Struct):
-    service: str
-    version: str
-    docs: str
+    service: Annotated[str, msgspec.Meta(examples=["blogsvc"])]
+    version: Annotated[str, msgspec.Meta(examples=[__version__])]
+    docs: Annotated[str, msgspec.Meta(examples=["/docs"])]
 
 
 class Health(msgspec.Struct):
-    status: str
+    status: Annotated[str, msgspec.Meta(examples=["ok"])]
 
 
-@get("/", tags=["service"], sync_to_thread=False)
+@get("/", operation_id="getServiceInfo", tags=["service"], responses={400: BAD_HOST}, sync_to_thread=False)
 def service_info() -> ServiceInfo:
-    """What this service is and where its documentation lives."""
+    """Describe the service. Its name, its version and where its documentation lives."""
     return ServiceInfo(service="blogsvc", version=__version__, docs="/docs")
 
 
-@get("/healthz", tags=["service"], sync_to_thread=False)
+@get("/healthz", operation_id="getHealth", tags=["service"], responses={400: BAD_HOST}, sync_to_thread=False)
 def healthz() -> Health:
-    """Liveness: 200 while the process serves, whatever the database does."""
+    """Check liveness. 200 while the process serves, whatever the database does."""
     return Health(status="ok")
 
 
@@ -130,9 +133,24 @@ docs_assets = create_static_files_router(
 """The files the two pages load: register it beside swagger_ui and redoc."""
 
 
-def openapi_json_router() -> Router:
-    """Litestar serves the document at the root of this router: /openapi.json."""
-    return Router("/openapi.json", route_handlers=[], include_in_schema=False)
-
-
-OPENAPI_RENDER_PLUGINS = [JsonRenderPlugin(path="/")]
+def openapi_config() -> OpenAPIConfig:
+    """The document's header, and where it is served: /openapi.json (the root of its router)."""
+    return OpenAPIConfig(
+        title="blogsvc",
+        version=__version__,
+        summary="A blog microservice for internal callers.",
+        description="Users and their articles over HTTP: create, read, update, soft delete and restore, cursor "
+        "pagination, conditional requests (ETag, If-None-Match, If-Match), service tokens and safe retries "
+        "(Idempotency-Key). Errors are RFC 9457 problem documents.",
+        contact=Contact(name="blogsvc maintainers"),
+        license=License(name="Proprietary", identifier="LicenseRef-Proprietary"),
+        tags=[
+            Tag(name="users", description="Users: registration, profile, soft delete and restore."),
+            Tag(name="auth", description="Password verification for the services that log users in."),
+            Tag(name="articles", description="Articles, each by one live user."),
+            Tag(name="service", description="What the service is, and whether it is alive and ready."),
+        ],
+        use_handler_docstrings=True,
+        openapi_router=Router("/openapi.json", route_handlers=[], include_in_schema=False),
+        render_plugins=[JsonRenderPlugin(path="/")],
+    )

@@ -13,7 +13,7 @@ from litestar.datastructures import State  # noqa: TC002  (Litestar reads handle
 from blogsvc.db.migrate import shipped_migrations
 from blogsvc.db.queries import load_queries
 from blogsvc.errors import ServiceUnavailable
-from blogsvc.http.problems import problem_responses
+from blogsvc.http.problems import BAD_HOST, problem_responses
 from blogsvc.ops.docs import Health
 
 if TYPE_CHECKING:
@@ -51,10 +51,10 @@ class Lifecycle:
         signal.signal(signal.SIGTERM, on_sigterm)
 
 
-@get("/readyz", tags=["service"], responses=problem_responses())
+@get("/readyz", operation_id="getReadiness", tags=["service"], responses={400: BAD_HOST, **problem_responses()})
 async def readyz(state: State) -> Health:
-    """Readiness: 200 when the database answers and its schema is at the latest migration;
-    503 otherwise, and from the moment shutdown begins."""
+    """Check readiness. 200 when the database answers and its schema is at the latest migration; 503
+    otherwise, and from the moment shutdown begins."""
     lifecycle: Lifecycle = state.lifecycle
     db: Database = state.db
     if lifecycle.draining:

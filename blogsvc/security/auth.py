@@ -83,17 +83,21 @@ class ServiceAuthMiddleware(ASGIMiddleware):
 
 
 def declare(openapi: OpenAPI) -> None:
-    """The bearer scheme, and `security` with 401 (and 403 on writes) on every protected operation."""
+    """The bearer scheme, `security` with 401 (and 403 on writes) on every protected operation, and an empty
+    `security` on the open ones. Declared whether or not this service runs with tokens, so that a client
+    generated from any deployment's document works with all of them."""
     openapi.components.security_schemes = {
         SCHEME: SecurityScheme(
             type="http",
             scheme="bearer",
-            description="A service token from BLOGSVC_API_TOKENS. A read token may GET; "
-            "POST, PUT, PATCH and DELETE need a write token.",
+            description="A service token, one of those configured in BLOGSVC_API_TOKENS. A read token may "
+            "GET, HEAD and OPTIONS; POST, PUT, PATCH and DELETE need a write token. A service running "
+            "without tokens (development) accepts requests without one.",
         )
     }
     for path, method, operation in operations(openapi):
         if is_open(path):
+            operation.security = []
             continue
         operation.security = [{SCHEME: []}]
         responses = responses_of(operation)

@@ -19,6 +19,11 @@ from blogsvc import config
 MIN_LENGTH = 8
 MAX_LENGTH = 256
 _BAD_PASSWORDS_FROM = 10
+RULES = (
+    f"{MIN_LENGTH} to {MAX_LENGTH} characters (a deployment may ask for more than {MIN_LENGTH} with "
+    "BLOGSVC_PASSWORD_MIN_LENGTH), and not a commonly used password or one known from a data breach "
+    "(refused with a 400 naming `password`)."
+)
 _COMMON: frozenset[str] = frozenset(FREQUENCY_LISTS["passwords"])
 
 

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import msgspec
 from litestar import Response, delete, get, patch, post, put
 from litestar.datastructures import ResponseHeader
-from litestar.openapi.spec import Schema
 from litestar.params import JSONBody, Parameter
 
 from blogsvc.http.conditional import ETAG_HEADER, NOT_MODIFIED, IfMatch, if_match_versions, tagged
 from blogsvc.http.controllers import AppController, Listed
 from blogsvc.http.problems import problem_responses
 from blogsvc.pagination import MAX_ID
-from blogsvc.security import password_policy
 from blogsvc.security.idempotency import IDEMPOTENT
 from blogsvc.users import repository as users
 from blogsvc.users import verify
 from blogsvc.users.schemas import Credentials, User, UserCreate, UserPage, UserPatch, UserReplace
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from litestar.openapi.spec import OpenAPI
 
 # Path ids are matched as text so that only decimal digits pass (see http/params.py): "1_0", "5e0" are 400s.
 UserId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The user's id.")]
@@ -39,62 +32,75 @@ class UserController(AppController):
 
     @post(
         "/",
+        operation_id="createUser",
         middleware=[IDEMPOTENT],
         status_code=201,
         response_headers=[LOCATION, ETAG_HEADER],
         responses=problem_responses(400, 409, body=True),
     )
     async def create_user(self, data: JSONBody[UserCreate]) -> Response[User]:
-        """Register a user; the password is stored as an argon2id hash."""
+        """Register a user. The password is stored as an argon2id hash."""
         created = await users.create(self.state.db, data, await self.state.hasher.hash(data.password))
         return tagged(created, 201, Location=f"/users/{created.item.id}")
 
-    @get("/", responses=problem_responses(400))
+    @get("/", operation_id="listUsers", responses=problem_responses(400))
     async def list_users(self, listing: Listed, email: EmailFilter = None) -> UserPage:
-        """Live users by id, a page at a time."""
+        """List live users. By id, a page at a time."""
         name = "users" if email is None else f"users?email={email.lower()}"
         return await users.page(self.state.db, listing.window(name), email)
 
     @get(
         "/{user_id:str}",
+        operation_id="getUser",
         response_headers=[ETAG_HEADER],
         responses={304: NOT_MODIFIED, **problem_responses(400, 404)},
     )
     async def get_user(self, user_id: UserId) -> Response[User]:
-        """One live user, with its ETag."""
+        """Get a live user. With its ETag."""
         return tagged(await users.get(self.state.db, user_id))
 
-    @put("/{user_id:str}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 409, 412, body=True))
+    @put(
+        "/{user_id:str}",
+        operation_id="replaceUser",
+        response_headers=[ETAG_HEADER],
+        responses=problem_responses(400, 404, 409, 412, body=True),
+    )
     async def replace_user(
         self, user_id: UserId, data: JSONBody[UserReplace], if_match: IfMatch = None
     ) -> Response[User]:
-        """Replace every field but the password."""
+        """Replace a user. Every field but the password."""
         return tagged(
             await users.update(self.state.db, user_id, msgspec.structs.asdict(data), if_match_versions(if_match))
         )
 
-    @patch("/{user_id:str}", response_headers=[ETAG_HEADER], responses=problem_responses(400, 404, 409, 412, body=True))
+    @patch(
+        "/{user_id:str}",
+        operation_id="updateUser",
+        response_headers=[ETAG_HEADER],
+        responses=problem_responses(400, 404, 409, 412, body=True),
+    )
     async def patch_user(self, user_id: UserId, data: JSONBody[UserPatch], if_match: IfMatch = None) -> Response[User]:
-        """Change the fields given; a new password is re-hashed."""
+        """Update some of a user's fields. Fields left out stay as they are; a new password is re-hashed."""
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
         if "password" in changes:
             changes["password_hash"] = await self.state.hasher.hash(changes.pop("password"))
         return tagged(await users.update(self.state.db, user_id, changes, if_match_versions(if_match)))
 
-    @delete("/{user_id:str}", status_code=204, responses=problem_responses(400, 404, 412))
+    @delete("/{user_id:str}", operation_id="deleteUser", status_code=204, responses=problem_responses(400, 404, 412))
     async def delete_user(self, user_id: UserId, if_match: IfMatch = None) -> None:
-        """Soft-delete a user (and, with it, the user's live articles)."""
+        """Soft-delete a user. The user's live articles go with it."""
         await users.delete(self.state.db, user_id, if_match_versions(if_match))
 
     @post(
         "/{user_id:str}/restore",
+        operation_id="restoreUser",
         middleware=[IDEMPOTENT],
         status_code=200,
         response_headers=[ETAG_HEADER],
         responses=problem_responses(400, 404, 409),
     )
     async def restore_user(self, user_id: UserId) -> Response[User]:
-        """Bring back a deleted user (and the articles deleted with it)."""
+        """Restore a deleted user. The articles deleted with it come back too."""
         return tagged(await users.restore(self.state.db, user_id))
 
 
@@ -102,24 +108,14 @@ class AuthController(AppController):
     path = "/auth"
     tags = ["auth"]
 
-    @post("/verify", status_code=200, middleware=[IDEMPOTENT], responses=problem_responses(400, 401, 429, body=True))
+    @post(
+        "/verify",
+        operation_id="verifyPassword",
+        status_code=200,
+        middleware=[IDEMPOTENT],
+        responses=problem_responses(400, 401, 429, body=True),
+    )
     async def verify_password(self, data: JSONBody[Credentials]) -> User:
-        """Check an email and password; 401 alike for a wrong password, an unknown or deleted email, or an inactive
+        """Verify a user's password. 401 alike for a wrong password, an unknown or deleted email, or an inactive
         user; 429 after too many attempts for the email (see Retry-After)."""
         return await verify.verify(self.state.db, self.state.hasher, data.email, data.password)
-
-
-def declare_password_policy(minimum: int) -> Callable[[OpenAPI], None]:
-    """A new password's minLength as configured, and the rule no schema can state, in words."""
-
-    def declare(openapi: OpenAPI) -> None:
-        for schema in openapi.components.schemas.values():
-            password = (schema.properties or {}).get("password")
-            if isinstance(password, Schema) and password.min_length == password_policy.MIN_LENGTH:
-                password.min_length = minimum
-                password.description = (
-                    f"{minimum} to {password_policy.MAX_LENGTH} characters, and not a commonly used password or one "
-                    "known from a data breach (those are refused with a 400 naming `password`)."
-                )
-
-    return declare

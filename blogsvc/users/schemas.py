@@ -11,10 +11,23 @@ from blogsvc.pagination import Page
 from blogsvc.schemas import Id, Timestamp
 from blogsvc.security import password_policy
 
-Email = Annotated[str, Meta(min_length=3, max_length=254, extra_json_schema={"format": "email"})]
-# BLOGSVC_PASSWORD_MIN_LENGTH may raise the minimum; password_policy.check() applies it, and the blocklists.
-Password = Annotated[str, Meta(min_length=password_policy.MIN_LENGTH, max_length=password_policy.MAX_LENGTH)]
+Email = Annotated[
+    str, Meta(min_length=3, max_length=254, examples=["ada@example.com"], extra_json_schema={"format": "email"})
+]
+# BLOGSVC_PASSWORD_MIN_LENGTH may raise the minimum; password_policy.check() applies it, and the other rules.
+Password = Annotated[
+    str,
+    Meta(
+        min_length=password_policy.MIN_LENGTH,
+        max_length=password_policy.MAX_LENGTH,
+        description=password_policy.RULES,
+        examples=["correct horse battery staple"],
+    ),
+]
 Name = Annotated[str, Meta(max_length=100)]
+FirstName = Annotated[Name, Meta(examples=["Ada"])]
+LastName = Annotated[Name, Meta(examples=["Lovelace"])]
+City = Annotated[Name, Meta(examples=["London"])]
 
 
 def normalized_email(address: str) -> str:
@@ -28,9 +41,9 @@ def normalized_email(address: str) -> str:
 class UserCreate(Struct, kw_only=True, forbid_unknown_fields=True):
     email: Email
     password: Password
-    first_name: Name = ""
-    last_name: Name = ""
-    city: Name = ""
+    first_name: FirstName = ""
+    last_name: LastName = ""
+    city: City = ""
     is_active: bool = True
 
     def __post_init__(self) -> None:
@@ -42,9 +55,9 @@ class UserReplace(Struct, kw_only=True, forbid_unknown_fields=True):
     """PUT: the whole user but the password."""
 
     email: Email
-    first_name: Name
-    last_name: Name
-    city: Name
+    first_name: FirstName
+    last_name: LastName
+    city: City
     is_active: bool
 
     def __post_init__(self) -> None:
@@ -55,9 +68,9 @@ class UserPatch(Struct, kw_only=True, forbid_unknown_fields=True):
     """PATCH: fields left out stay as they are; none may be null."""
 
     email: Email | UnsetType = UNSET
-    first_name: Name | UnsetType = UNSET
-    last_name: Name | UnsetType = UNSET
-    city: Name | UnsetType = UNSET
+    first_name: FirstName | UnsetType = UNSET
+    last_name: LastName | UnsetType = UNSET
+    city: City | UnsetType = UNSET
     is_active: bool | UnsetType = UNSET
     password: Password | UnsetType = UNSET
 
@@ -69,17 +82,17 @@ class UserPatch(Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class Credentials(Struct, kw_only=True, forbid_unknown_fields=True):
-    email: Annotated[str, Meta(min_length=1, max_length=254)]
-    password: Annotated[str, Meta(min_length=1, max_length=256)]
+    email: Annotated[str, Meta(min_length=1, max_length=254, examples=["ada@example.com"])]
+    password: Annotated[str, Meta(min_length=1, max_length=256, examples=["correct horse battery staple"])]
 
 
 class User(Struct, kw_only=True):
     id: Id
-    email: str
-    first_name: str
-    last_name: str
-    city: str
-    is_active: bool
+    email: Annotated[str, Meta(examples=["ada@example.com"])]
+    first_name: Annotated[str, Meta(examples=["Ada"])]
+    last_name: Annotated[str, Meta(examples=["Lovelace"])]
+    city: Annotated[str, Meta(examples=["London"])]
+    is_active: Annotated[bool, Meta(examples=[True])]
     created_at: Timestamp
     updated_at: Timestamp | None
 
