@@ -220,6 +220,8 @@ def optional_header(operation: Operation, name: str, description: str, schema: S
 
 
 def _header_schemas(responses: dict[str, Any]) -> None:
+    """A schema for every header, Retry-After where it is sent, and the headers in order of name: Litestar
+    gathers them in a set, so their order moved with the process's hash seed (and the document with it)."""
     for status, response in responses.items():
         if not isinstance(response, OpenAPIResponse):
             continue
@@ -228,6 +230,8 @@ def _header_schemas(responses: dict[str, Any]) -> None:
                 header.schema = STRING
         if status in _WITH_RETRY_AFTER:
             response.headers = {**(response.headers or {}), "Retry-After": RETRY_AFTER}
+        if response.headers:
+            response.headers = dict(sorted(response.headers.items()))
 
 
 def _restore_links(paths: dict[str, Any]) -> None:
