@@ -78,4 +78,4 @@ bench-quick: $(STAMP)
 	$(PYTHON) bench/run.py --quick $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build dist tests/clients/node_modules
