@@ -19,9 +19,9 @@ from blogsvc.http import openapi
 from blogsvc.http.body import MAX_BODY_BYTES, JSONOnlyRequest
 from blogsvc.http.controllers import Listing, providers
 from blogsvc.http.edge import Edge
-from blogsvc.http.params import StrictIntegers
 from blogsvc.http.problems import problem_details_config
 from blogsvc.http.responses import JSONResponse
+from blogsvc.http.validation import RequestValidator
 from blogsvc.ops import docs
 from blogsvc.ops.background import housekeeping
 from blogsvc.ops.health import Lifecycle, readyz
@@ -62,6 +62,7 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
             hasher.close()
 
     cursors = Cursors(settings.secret)
+    validator = RequestValidator()
     state = State(
         {
             "settings": settings,
@@ -69,9 +70,9 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
             "lifecycle": lifecycle,
             "live_ranges": LiveRanges(),  # articles/deep_offsets.py
             "idempotency_fingerprint_key": idempotency.fingerprint_key(settings.secret),
+            "request_validator": validator,
         }
     )
-    strict_integers = StrictIntegers()
     app = Litestar(
         route_handlers=[
             docs.service_info,
@@ -92,7 +93,7 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JSONOnlyRequest,
         response_class=JSONResponse,
-        before_request=strict_integers.check,
+        before_request=validator.check,
         # Service tokens, when configured, on every route; without, routes run no middleware at all.
         middleware=[auth.ServiceAuthMiddleware(TokenTable(settings.api_tokens))] if settings.api_tokens else [],
         plugins=[ProblemDetailsPlugin(problem_details_config()), structlog_plugin(settings)],

@@ -16,7 +16,7 @@ from blogsvc.http.problems import problem_responses
 from blogsvc.pagination import MAX_ID
 from blogsvc.security.idempotency import IDEMPOTENT
 
-# Path ids are matched as text so that only decimal digits pass (see http/params.py): "1_0", "5e0" are 400s.
+# Path ids are matched as text so that only decimal digits pass (see http/validation.py): "1_0", "5e0" are 400s.
 ArticleId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The article's id.")]
 AuthorId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The author's user id.")]
 AuthorFilter = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Only this user's articles.")]

@@ -11,10 +11,12 @@ versions they were checked on); tests/http/test_internals.py fails, naming the o
   keeps the transport it is given, and writes responses only through its write() and close();
 - edge.py: `Litestar.asgi_handler`, the attribute Litestar.__call__ sends every request to (replaced by
   the Edge), and the `path_template` the router puts in the scope;
-- body.py and security/idempotency.py: `BaseRouteHandler.parsed_data_field` (the annotation of `data`),
-  and `Request.json()` as the one place Litestar decodes a body;
-- params.py: `BaseRouteHandler.parsed_fn_signature` and `resolve_dependencies()`, whose providers carry
-  a `parsed_fn_signature`;
+- validation.py: the before_request hook runs before Litestar extracts any argument;
+  `BaseRouteHandler.parsed_fn_signature`, `paths`, `ownership_layers` (their `path`) and
+  `resolve_dependencies()` (whose providers carry a
+  `parsed_fn_signature`), the `data` argument for the body, and ParameterKwarg's bounds, `header` and `query`;
+- body.py: `Request.json()` as the one place Litestar takes a JSON body from for `data`, and the request's
+  `scope["state"]` to keep the validated body in;
 - controllers.py: `Controller.__init__(owner)`, called with the app as the owner for controllers
   registered on the app.
 """

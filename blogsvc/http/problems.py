@@ -15,6 +15,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException
 
 from blogsvc.errors import DomainError
+from blogsvc.validation import FieldErrors
 
 log = logging.getLogger("blogsvc.errors")
 
@@ -104,6 +105,13 @@ def _from_http_exception(exc: HTTPException) -> ProblemDetailsException:
     return _problem(status, detail or HTTPStatus(status).description, None, exc.headers)
 
 
+def _from_field_errors(exc: FieldErrors) -> ProblemDetailsException:
+    """Bad fields found past the decoding of the request (a rule against what is stored)."""
+    errors = [{"field": field, "in": "body", "message": message} for field, message in exc.errors]
+    detail = "; ".join(f"{e['field'] or e['in']}: {e['message']}" for e in errors)
+    return _problem(400, detail, "validation-error", None, {"errors": errors})
+
+
 def _from_domain_error(exc: DomainError) -> ProblemDetailsException:
     return _problem(exc.status, exc.detail, exc.slug, exc.headers)
 
@@ -119,6 +127,7 @@ def problem_details_config() -> ProblemDetailsConfig:
         exception_to_problem_detail_map={
             HTTPException: _from_http_exception,
             DomainError: _from_domain_error,
+            FieldErrors: _from_field_errors,
             Exception: _from_unexpected,
         }
     )

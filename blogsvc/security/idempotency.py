@@ -19,16 +19,14 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any, cast
 
-import msgspec
 from litestar import Litestar
 from litestar.enums import ScopeType
-from litestar.exceptions import ValidationException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.middleware import ASGIMiddleware
 from litestar.openapi.spec import OpenAPIHeader, OpenAPIResponse, OpenAPIType, Schema
 
-from blogsvc.http.body import MAX_BODY_BYTES, decode
+from blogsvc.http.body import MAX_BODY_BYTES
 from blogsvc.http.openapi import RETRY_AFTER, add_problem, operations, optional_header, responses_of
-from blogsvc.pagination import MAX_ID
 from blogsvc.security.auth import caller
 from blogsvc.security.idempotency_records import HEADER, Record, Stored
 
@@ -58,37 +56,20 @@ KEY_PATTERN = r"^[!-~]{1,255}$"
 _KEY = re.compile(KEY_PATTERN.encode())
 _KEY_HEADER = HEADER.lower().encode()
 _REPLAYED_HEADER = REPLAYED_HEADER.lower().encode()
-_PATH_ID = re.compile(r"[1-9][0-9]{0,15}")
 
 
 def _bad_key(message: str) -> ValidationException:
     return ValidationException(detail="Invalid header", extra=[{"message": message, "key": HEADER, "source": "header"}])
 
 
-def _is_json(media_type: bytes) -> bool:
-    media_type = media_type.split(b";", 1)[0].strip().lower()
-    return media_type == b"application/json" or (
-        media_type.startswith(b"application/") and media_type.endswith(b"+json")
-    )
-
-
 def _passes_validation(scope: Scope, body: bytes, state: State) -> bool:
-    """Whether the route will accept this request's path ids and body (the same strict decoding as
-    http/body.py), so that a request bound to fail claims nothing and needs no database."""
-    for value in scope["path_params"].values():
-        if not (isinstance(value, str) and _PATH_ID.fullmatch(value) and int(value) <= MAX_ID):
-            return False
-    field = scope["route_handler"].parsed_data_field
-    if field is None:
-        return True
-    content_type = next((value for name, value in scope["headers"] if name == b"content-type"), b"")
-    if not _is_json(content_type):
-        return False
+    """Whether the route will accept this request's parameters and body (the app's own check, the one its
+    before_request hook makes), so that a request bound to fail claims nothing and needs no database."""
+    validator = state.request_validator
     try:
-        decode(body, field.annotation, state)
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # ValidationError is a DecodeError
+        return not validator.errors(validator.spec(scope["route_handler"]), scope, body, state)
+    except HTTPException:  # a body that is not JSON
         return False
-    return True
 
 
 class IdempotencyMiddleware(ASGIMiddleware):

@@ -16,9 +16,17 @@ from blogsvc.pagination import MAX_ID
 from blogsvc.security.idempotency import IDEMPOTENT
 from blogsvc.users import repository as users
 from blogsvc.users import verify
-from blogsvc.users.schemas import Credentials, User, UserCreate, UserPage, UserPatch, UserReplace
+from blogsvc.users.schemas import (
+    Credentials,
+    User,
+    UserCreate,
+    UserPage,
+    UserPatch,
+    UserReplace,
+    password_in_context,
+)
 
-# Path ids are matched as text so that only decimal digits pass (see http/params.py): "1_0", "5e0" are 400s.
+# Path ids are matched as text so that only decimal digits pass (see http/validation.py): "1_0", "5e0" are 400s.
 UserId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The user's id.")]
 EmailFilter = Annotated[
     str | None, Parameter(min_length=1, max_length=254, description="Only the live user with this email.")
@@ -83,6 +91,8 @@ class UserController(AppController):
         """Update some of a user's fields. Fields left out stay as they are; a new password is re-hashed."""
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
         if "password" in changes:
+            if "email" not in changes:  # the Struct held it against a new email; this is the stored one
+                password_in_context(changes["password"], (await users.get(self.state.db, user_id)).item.email)
             changes["password_hash"] = await self.state.hasher.hash(changes.pop("password"))
         return tagged(await users.update(self.state.db, user_id, changes, if_match_versions(if_match)))
 

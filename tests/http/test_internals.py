@@ -7,6 +7,8 @@ import asyncio
 import inspect
 from typing import TYPE_CHECKING, Annotated, Any
 
+import msgspec
+import pytest
 import uvicorn
 from litestar import Controller, Litestar, get
 from litestar._kwargs import extractors
@@ -17,8 +19,8 @@ from uvicorn.protocols.http import httptools_impl
 from uvicorn.server import ServerState
 
 from blogsvc.http.controllers import AppController
-from blogsvc.http.params import integer_parameters
 from blogsvc.http.server_protocol import OneWriteHttpToolsProtocol, _JoinedWrites
+from blogsvc.http.validation import RequestValidator
 from blogsvc.users.schemas import UserCreate
 from tests.http.test_server_protocol import RecordingTransport
 
@@ -73,9 +75,8 @@ async def test_the_router_puts_the_route_template_in_the_scope() -> None:
 
 
 def test_a_route_handler_knows_the_type_of_its_body(app: Litestar) -> None:
-    """http/body.py and security/idempotency.py decode bodies into parsed_data_field.annotation."""
-    field = handler_of(app, "/users", "POST").parsed_data_field
-    assert field is not None and field.annotation is UserCreate
+    """http/validation.py makes bodies into the annotation of the handler's `data` argument."""
+    assert RequestValidator().spec(handler_of(app, "/users", "POST")).body is UserCreate
 
 
 def test_litestar_reads_a_json_body_through_request_json() -> None:
@@ -85,16 +86,29 @@ def test_litestar_reads_a_json_body_through_request_json() -> None:
     )
 
 
-def test_integer_parameters_come_from_signatures_and_dependencies(app: Litestar) -> None:
-    """http/params.py reads parsed_fn_signature of handlers and of the providers resolve_dependencies() gives."""
-    assert set(integer_parameters(handler_of(app, "/articles", "GET"))) == {"limit", "offset", "author_id"}
-    assert set(integer_parameters(handler_of(app, "/users/{user_id:str}", "GET"))) == {"user_id"}
-    assert set(integer_parameters(handler_of(app, "/users/{user_id:str}/articles", "GET"))) == {
-        "user_id",
-        "limit",
-        "offset",
+def test_parameters_come_from_signatures_and_dependencies(app: Litestar) -> None:
+    """http/validation.py reads parsed_fn_signature of handlers and of the providers resolve_dependencies() gives,
+    and the bounds and names of their Parameter(...)s."""
+
+    def parameters(path: str, method: str) -> set[tuple[str, str, bool]]:
+        spec = RequestValidator().spec(handler_of(app, path, method))
+        return {(p.name, p.source, p.integer) for p in spec.parameters}
+
+    paging = {
+        ("limit", "query", True),
+        ("offset", "query", True),
+        ("cursor", "query", False),
+        ("order", "query", False),
     }
-    assert integer_parameters(handler_of(app, "/", "GET")) == ()
+    assert parameters("/articles", "GET") == {*paging, ("author_id", "query", True)}
+    assert parameters("/users/{user_id:str}", "GET") == {("user_id", "path", True)}
+    assert parameters("/users/{user_id:str}", "PATCH") == {("user_id", "path", True), ("If-Match", "header", False)}
+    assert parameters("/users/{user_id:str}/articles", "GET") == {*paging, ("user_id", "path", True)}
+    assert parameters("/", "GET") == set()
+    (limit,) = [p for p in RequestValidator().spec(handler_of(app, "/articles", "GET")).parameters if p.name == "limit"]
+    assert msgspec.convert(100, limit.kind) == 100
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert(101, limit.kind)  # the bound of Parameter(le=100)
 
 
 def test_a_controller_is_made_with_its_owner(app: Litestar) -> None:

