@@ -17,7 +17,7 @@ from litestar.params import HeaderParameter, ParameterKwarg, QueryParameter
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
 from blogsvc import config
-from blogsvc.validation import FieldErrors, humane, validate
+from blogsvc.validation import FieldErrors, from_json, humane
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -101,16 +101,8 @@ def _body(body: bytes, target: Any, state: State) -> Any:
     """The body made into `target`; FieldErrors naming what is wrong."""
     if not body:
         raise FieldErrors([("", "A JSON body is required.")])
-    try:
-        data = msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
-        raise FieldErrors([("", f"The body is not valid JSON: {exc}.")]) from None
-    except UnicodeDecodeError:  # msgspec lets these through for invalid UTF-8 and absurd nesting
-        raise FieldErrors([("", "The body is not valid UTF-8.")]) from None
-    except RecursionError:
-        raise FieldErrors([("", "The body nests too deeply.")]) from None
     config.in_effect.set(state.settings)  # for the Structs' rules (the password's minimum)
-    return validate(data, target)
+    return from_json(body, target)
 
 
 def _parameter_errors(parameters: tuple[Parameter, ...], scope: Scope) -> list[dict[str, str]]:
