@@ -40,6 +40,8 @@ class Parameter(msgspec.Struct, frozen=True):
     key: str  # where it is found: the path parameter, the query name, the header's lower-case name
     kind: Any  # the msgspec type, bounds included
     integer: bool
+    low: int | None = None  # an integer's bounds, checked without msgspec: path ids are on every read's path
+    high: int | None = None
 
 
 class Spec(msgspec.Struct, frozen=True):
@@ -135,11 +137,11 @@ def _wrong(parameter: Parameter, value: str) -> str | None:
             if value.isdigit() and value.isascii():
                 return f"Write {value} without leading zeros."
             return "Must be an integer written in decimal digits (no sign, exponent, fraction or spaces)."
-        try:
-            msgspec.convert(int(value), parameter.kind)
-        except msgspec.ValidationError as exc:
-            bound = humane(str(exc))  # "Must be at most 100."
-            return f"Out of range: {bound[:1].lower()}{bound[1:]}"
+        number = int(value)
+        if parameter.low is not None and number < parameter.low:
+            return f"Out of range: must be at least {parameter.low}."
+        if parameter.high is not None and number > parameter.high:
+            return f"Out of range: must be at most {parameter.high}."
         return None
     try:
         msgspec.convert(value, parameter.kind, strict=False)
@@ -177,13 +179,15 @@ def _parameter(name: str, field: FieldDefinition, path_names: set[str]) -> Param
     }
     kind = Annotated[base, msgspec.Meta(**bounds)] if bounds else base
     integer = base is int
+    low = bounds["ge"] if "ge" in bounds else bounds["gt"] + 1 if "gt" in bounds else None
+    high = bounds["le"] if "le" in bounds else bounds["lt"] - 1 if "lt" in bounds else None
     header = kwarg.header or (kwarg.name if isinstance(kwarg, HeaderParameter) else None) if kwarg else None
     if header:
-        return Parameter(header, "header", header.lower(), kind, integer)
+        return Parameter(header, "header", header.lower(), kind, integer, low, high)
     if name in path_names:
-        return Parameter(name, "path", name, kind, integer)
+        return Parameter(name, "path", name, kind, integer, low, high)
     query = (kwarg.query or (kwarg.name if isinstance(kwarg, QueryParameter) else None) if kwarg else None) or name
-    return Parameter(query, "query", query, kind, integer)
+    return Parameter(query, "query", query, kind, integer, low, high)
 
 
 def _scalar(annotation: Any) -> Any:
