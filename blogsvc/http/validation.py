@@ -159,9 +159,9 @@ def _spec_of(handler: BaseRouteHandler) -> Spec:
     body = None
     pending = list(handler.parsed_fn_signature.parameters.items())
     while pending:
-        name, field = pending.pop()
-        if name in providers:  # a dependency: its own parameters come from the request too
-            pending.extend(providers[name].parsed_fn_signature.parameters.items())
+        name, field = pending.pop(0)
+        if name in providers:  # a dependency: its own parameters come from the request too, in its place
+            pending[:0] = providers[name].parsed_fn_signature.parameters.items()
         elif name == "data":
             body = field.annotation
         elif name not in _RESERVED and (parameter := _parameter(name, field, path_names)) is not None:
