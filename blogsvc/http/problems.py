@@ -35,7 +35,9 @@ class Problem(msgspec.Struct, omit_defaults=True):
     title: Annotated[str, msgspec.Meta(examples=["Not Found"])]
     status: Annotated[int, msgspec.Meta(examples=[404])]
     detail: Annotated[str, msgspec.Meta(examples=["No user with id 42."])]
-    errors: list[FieldError] | None = None
+    errors: Annotated[
+        list[FieldError] | None, msgspec.Meta(description="Validation errors only: every bad field of the request.")
+    ] = None
 
 
 def problem_response(status: int, description: str | None = None) -> ResponseSpec:

@@ -41,6 +41,7 @@ Name = Annotated[str, Meta(max_length=100)]
 FirstName = Annotated[Name, Meta(examples=["Ada"])]
 LastName = Annotated[Name, Meta(examples=["Lovelace"])]
 City = Annotated[Name, Meta(examples=["London"])]
+Active = Annotated[bool, Meta(description="An inactive user cannot verify a password.", examples=[True])]
 
 
 def password_in_context(password: str, email: str) -> None:
@@ -57,7 +58,7 @@ class UserCreate(Struct, kw_only=True, forbid_unknown_fields=True):
     first_name: FirstName = ""
     last_name: LastName = ""
     city: City = ""
-    is_active: bool = True
+    is_active: Active = True
 
     def __post_init__(self) -> None:
         password_in_context(self.password, self.email)
@@ -70,7 +71,7 @@ class UserReplace(Struct, kw_only=True, forbid_unknown_fields=True):
     first_name: FirstName
     last_name: LastName
     city: City
-    is_active: bool
+    is_active: Active
 
 
 class UserPatch(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -80,7 +81,7 @@ class UserPatch(Struct, kw_only=True, forbid_unknown_fields=True):
     first_name: FirstName | UnsetType = UNSET
     last_name: LastName | UnsetType = UNSET
     city: City | UnsetType = UNSET
-    is_active: bool | UnsetType = UNSET
+    is_active: Active | UnsetType = UNSET
     password: Password | UnsetType = UNSET
 
     def __post_init__(self) -> None:
