@@ -272,8 +272,18 @@ def argon2_hash(db: DB) -> str:
 # The same rows in both databases: ids 1..N, author of article i is user 1 + (i-1) mod users, titles
 # within the seed schema's VARCHAR(50), bodies within its VARCHAR(255).
 _TITLE = "CONCAT('Article number ', seq)"
-_BODY = "CONCAT('Body of article ', seq, '. ', REPEAT('Lorem ipsum dolor sit amet. ', 7))"
+# One word of a hundred (topic0 .. topic99) in each body: what the search scenario looks for, 1% of the rows.
+_BODY = "CONCAT('Body of article ', seq, ' on topic', seq MOD 100, '. ', REPEAT('Lorem ipsum dolor sit amet. ', 7))"
 _CREATED = "TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq SECOND"
+# blogsvc's own columns: every tenth article a draft (never published); the others published in an order
+# unlike their ids' (a step prime to the row count); one tag of fifty each, 2% of the rows.
+_SLUG = "CONCAT('article-number-', seq)"
+_STATUS = "IF(seq MOD 10 = 0, 'draft', 'published')"
+_PUBLISHED = "IF(seq MOD 10 = 0, NULL, TIMESTAMP'2024-06-01 00:00:00' + INTERVAL (seq * 7919) MOD {articles} SECOND)"
+_TAGS = "JSON_ARRAY(CONCAT('topic-', seq MOD 50))"
+SEARCH_PATH = "/articles?q=topic7&limit=20"
+TAG_PATH = "/articles?tag=topic-7&limit=20"
+PUBLISHED_PATH = "/articles?sort=published_at&limit=20"
 
 
 def load_data(db: DB, users: int, articles: int) -> dict[str, Any]:
@@ -309,8 +319,9 @@ def load_data(db: DB, users: int, articles: int) -> dict[str, Any]:
     )
     db.execute(
         BLOGSVC_DB,
-        "INSERT INTO articles (id, author_id, title, body, created_at) "
-        f"SELECT seq, 1 + (seq - 1) MOD {users}, {_TITLE}, {_BODY}, {_CREATED} FROM seq_1_to_{articles}",
+        "INSERT INTO articles (id, author_id, title, body, created_at, slug, status, published_at, tags) "
+        f"SELECT seq, 1 + (seq - 1) MOD {users}, {_TITLE}, {_BODY}, {_CREATED}, {_SLUG}, {_STATUS}, "
+        f"{_PUBLISHED.format(articles=articles)}, {_TAGS} FROM seq_1_to_{articles}",
         "ANALYZE TABLE users, articles",
     )
     db.execute(
@@ -864,26 +875,38 @@ def probe(seed: Server, svc: Server, users: int, articles: int) -> dict[str, Any
         _, b, _ = http(svc, "GET", f"/articles/{i}")
         if (a["id"], a["title"], a["body"], a["author"]) != (b["id"], b["title"], b["body"], b["author"]):
             die(f"article {i} differs between the stacks: {a} / {b}")
-    # A cursor deep in the table: the next_cursor of a one-row page at offset articles - 21.
-    deep_offset = articles - 21
-    status, page, _ = http(svc, "GET", f"/articles?limit=1&offset={deep_offset}")
-    if status != 200 or not page.get("next_cursor"):
-        die(f"no deep cursor: {status} {page}")
-    cursor = page["next_cursor"]
-    status, deep, _ = http(svc, "GET", f"/articles?limit=20&cursor={cursor}")
-    if status != 200 or len(deep["data"]) != 20:
-        die(f"deep cursor page: {status} {deep}")
-    log(f"probes passed; deep cursor starts after article {page['data'][0]['id']}")
-    return {
-        "deep_cursor": cursor,
-        "deep_cursor_after_id": page["data"][0]["id"],
-        "deep_page_first_id": deep["data"][0]["id"],
+    # Cursors deep in the lists: the next_cursor of a one-row page 21 rows before each list's end.
+    cursors = {
+        "deep_cursor": deep_cursor(svc, "/articles?limit=20", articles - 21),
+        "deep_published_cursor": deep_cursor(svc, PUBLISHED_PATH, articles * 9 // 10 - 21),  # drafts have none
     }
+    for path in (SEARCH_PATH, TAG_PATH):
+        status, found, _ = http(svc, "GET", path)
+        if status != 200 or len(found["data"]) != 20:
+            die(f"{path}: {status} {found}")
+    log("probes passed")
+    return cursors
+
+
+def deep_cursor(svc: Server, path: str, offset: int) -> str:
+    """The next_cursor of a one-row page of `path` (which asks for limit=20) at `offset`, checked to lead to a
+    full page."""
+    status, page, _ = http(svc, "GET", f"{path.replace('limit=20', 'limit=1')}&offset={offset}")
+    if status != 200 or not page.get("next_cursor"):
+        die(f"no deep cursor for {path}: {status} {page}")
+    cursor: str = page["next_cursor"]
+    status, deep, _ = http(svc, "GET", f"{path}&cursor={cursor}")
+    if status != 200 or len(deep["data"]) != 20:
+        die(f"deep cursor page of {path}: {status} {deep}")
+    return cursor
 
 
 def build_scenarios(
-    opts: Options, db: DB, seed: Server, svc: Server, deep_cursor: str, ceiling_pool: int, writers: int
+    opts: Options, db: DB, seed: Server, svc: Server, cursors: dict[str, Any], ceiling_pool: int, writers: int
 ) -> list[Scenario]:
+    def fixed(path: str) -> Callable[[], dict[str, Any]]:
+        return lambda: run_wrk(opts, svc, "fixed.lua", {"BENCH_PATH": path})
+
     def both(script: str) -> list[Variant]:
         return [
             Variant("seed", "seed", lambda: run_wrk(opts, seed, script)),
@@ -909,15 +932,23 @@ def build_scenarios(
             "cursor",
             "blogsvc: first page vs cursor page at depth ~100,000",
             [
+                Variant("first_page", "first page", fixed("/articles?limit=20")),
                 Variant(
-                    "first_page",
-                    "first page",
-                    lambda: run_wrk(opts, svc, "fixed.lua", {"BENCH_PATH": "/articles?limit=20"}),
+                    "deep_cursor", "cursor page deep", fixed(f"/articles?limit=20&cursor={cursors['deep_cursor']}")
                 ),
+            ],
+        ),
+        Scenario(
+            "content",
+            "blogsvc: search, tag and published_at pages",
+            [
+                Variant("search", "search page (q, by relevance)", fixed(SEARCH_PATH)),
+                Variant("tag", "tag page", fixed(TAG_PATH)),
+                Variant("published_first", "sort=published_at, first page", fixed(PUBLISHED_PATH)),
                 Variant(
-                    "deep_cursor",
-                    "cursor page deep",
-                    lambda: run_wrk(opts, svc, "fixed.lua", {"BENCH_PATH": f"/articles?limit=20&cursor={deep_cursor}"}),
+                    "published_deep",
+                    "sort=published_at, cursor page at depth",
+                    fixed(f"{PUBLISHED_PATH}&cursor={cursors['deep_published_cursor']}"),
                 ),
             ],
         ),
@@ -1018,16 +1049,20 @@ def evaluate(summary: dict[str, dict[str, Any]], rss: dict[str, Any] | None) -> 
         None if r is None else r >= TARGET_CEILING_FRACTION,
         f"{_fmt_rps(a)} req/s vs {_fmt_rps(b)} queries/s",
     )
-    a, b = get("cursor", "deep_cursor", "p50_ms"), get("cursor", "first_page", "p50_ms")
-    r = ratio(a, b)
-    add(
-        "cursor page at depth ~100,000 / first page, p50 time",
-        r,
-        f"≤ {TARGET_CURSOR_RATIO:g}×",
-        None if r is None else r <= TARGET_CURSOR_RATIO,
-        f"p50 {_fmt_ms(a)} vs {_fmt_ms(b)} ms; {_fmt_rps(get('cursor', 'deep_cursor', 'rps'))} vs "
-        f"{_fmt_rps(get('cursor', 'first_page', 'rps'))} req/s",
-    )
+    for scen, deep, first, label in (
+        ("cursor", "deep_cursor", "first_page", "cursor page at depth ~100,000 / first page, p50 time"),
+        ("content", "published_deep", "published_first", "sort=published_at: cursor page at depth / first page"),
+    ):
+        a, b = get(scen, deep, "p50_ms"), get(scen, first, "p50_ms")
+        r = ratio(a, b)
+        add(
+            label,
+            r,
+            f"≤ {TARGET_CURSOR_RATIO:g}×",
+            None if r is None else r <= TARGET_CURSOR_RATIO,
+            f"p50 {_fmt_ms(a)} vs {_fmt_ms(b)} ms; {_fmt_rps(get(scen, deep, 'rps'))} vs "
+            f"{_fmt_rps(get(scen, first, 'rps'))} req/s",
+        )
     a, b = get("reads_under_writes", "loaded", "p99_ms"), get("reads_under_writes", "idle", "p99_ms")
     r = ratio(a, b)
     add(
@@ -1107,6 +1142,11 @@ def tables(
         elif name == "cursor":
             line("blogsvc first page (limit 20)", None, variants.get("first_page"), None)
             line("blogsvc cursor page at depth ~100,000", None, variants.get("deep_cursor"), None)
+        elif name == "content":
+            line("blogsvc search page (q=topic7: 1% of rows, by relevance)", None, variants.get("search"), None)
+            line("blogsvc tag page (tag=topic-7: 2% of rows)", None, variants.get("tag"), None)
+            line("blogsvc sort=published_at, first page", None, variants.get("published_first"), None)
+            line("blogsvc sort=published_at, cursor page at depth ~90,000", None, variants.get("published_deep"), None)
         elif name == "reads_under_writes":
             line("blogsvc reads, idle", None, variants.get("idle"), None)
             line("blogsvc reads while 20 clients create users", None, variants.get("loaded"), None)
@@ -1465,9 +1505,9 @@ def _run(args: argparse.Namespace, db: DB, stamp: str) -> int:
     seed = start_server("seed", seed_cmd, seed_env(db), args.seed_port, RESULTS / f"{stamp}-seed.log")
     svc_env = blogsvc_env(db, args.driver)
     svc = start_server("blogsvc", svc_cmd, svc_env, args.blogsvc_port, RESULTS / f"{stamp}-blogsvc.log")
-    probed = probe(seed, svc, args.users, args.articles)
+    cursors = probe(seed, svc, args.users, args.articles)
 
-    scenarios = build_scenarios(opts, db, seed, svc, probed["deep_cursor"], args.ceiling_pool, args.writers)
+    scenarios = build_scenarios(opts, db, seed, svc, cursors, args.ceiling_pool, args.writers)
     if args.only:
         wanted = {s.strip() for s in args.only.split(",") if s.strip()}
         unknown = wanted - {s.name for s in scenarios}
@@ -1555,7 +1595,7 @@ def _run(args: argparse.Namespace, db: DB, stamp: str) -> int:
         "machine": facts,
         "config": config,
         "data": loaded,
-        "probe": probed,
+        "probe": cursors,
         "summary": summary,
         "targets": targets,
         "incidents": incidents,

@@ -31,6 +31,7 @@ from blogsvc.pagination import Cursors, PageQuery
 from blogsvc.security import auth, idempotency
 from blogsvc.security.passwords import PasswordHasher
 from blogsvc.security.tokens import TokenTable
+from blogsvc.tags.controller import TagController
 from blogsvc.users.controller import AuthController, UserController
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
             AuthController,
             ArticleController,
             AuthorArticlesController,
+            TagController,
         ],
         dependencies=providers(cursors),
         state=state,

@@ -22,11 +22,15 @@ MAX_ID = 2**53 - 1
 MAX_OFFSET = 1_000_000
 Order = Literal["asc", "desc"]
 
-# A cursor is a format byte and the last id of the page, then an HMAC over both and the
-# listing it belongs to (route, filters, order): a damaged, forged or misapplied one is a 400.
-_CURSOR = struct.Struct(">BQ")
-_CURSOR_FORMAT = 1
+# A cursor is where the previous page ended, then an HMAC over it and the listing it belongs to (route,
+# filters, sort, order): a damaged, forged or misapplied one is a 400. Where a page ends is its last row's
+# position: its sort key (none when the sort is by id), then its id. Format 1 holds an id alone (the only
+# format before sorts came: cursors issued then still work); format 2 any position, as MessagePack.
+_ID_CURSOR = struct.Struct(">BQ")
+_ID_FORMAT = 1
+_POSITION_FORMAT = 2
 _TAG_BYTES = 16
+Position = tuple[int | float | str, ...]
 
 
 class Page(msgspec.Struct, Generic[T]):
@@ -42,6 +46,13 @@ class Page(msgspec.Struct, Generic[T]):
             examples=["AQAAAAAAAAABrtZL6_2fKeuK0gr7M1OfjQ"],
         ),
     ]
+    total: (
+        Annotated[
+            int,
+            msgspec.Meta(description="With count=true: how many live rows match the filters.", examples=[137]),
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
 
 
 P = TypeVar("P", bound=Page[Any])
@@ -53,7 +64,7 @@ class PageQuery(msgspec.Struct, frozen=True):
     limit: int
     offset: int
     cursor: str | None
-    order: Order
+    order: Order | None  # None: the sort's own default
 
 
 class Cursors:
@@ -65,59 +76,73 @@ class Cursors:
     def _tag(self, payload: bytes, listing: str) -> bytes:
         return hmac.new(self._secret, payload + listing.encode(), hashlib.sha256).digest()[:_TAG_BYTES]
 
-    def encode(self, last_id: int, listing: str) -> str:
-        payload = _CURSOR.pack(_CURSOR_FORMAT, last_id)
+    def encode(self, position: Position, listing: str) -> str:
+        if len(position) == 1 and isinstance(position[0], int):
+            payload = _ID_CURSOR.pack(_ID_FORMAT, position[0])
+        else:
+            payload = bytes((_POSITION_FORMAT,)) + msgspec.msgpack.encode(position)
         return base64.urlsafe_b64encode(payload + self._tag(payload, listing)).decode().rstrip("=")
 
-    def decode(self, cursor: str, listing: str) -> int:
-        """The last id of the previous page; BadRequest unless we issued this cursor for this listing."""
+    def decode(self, cursor: str, listing: str) -> Position:
+        """Where the previous page ended; BadRequest unless we issued this cursor for this listing."""
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         except (binascii.Error, ValueError):
             raw = b""
-        payload, tag = raw[: _CURSOR.size], raw[_CURSOR.size :]
+        payload, tag = raw[:-_TAG_BYTES], raw[-_TAG_BYTES:]
         # Only the exact text we issued: base64 ignores the spare bits of its last character.
         canonical = base64.urlsafe_b64encode(raw).decode().rstrip("=") == cursor
-        if (
-            not canonical
-            or len(raw) != _CURSOR.size + _TAG_BYTES
-            or not hmac.compare_digest(tag, self._tag(payload, listing))
-        ):
-            raise BadRequest("cursor is malformed, tampered with, or from another listing or order")
-        return int(_CURSOR.unpack(payload)[1])
+        if not canonical or not payload or not hmac.compare_digest(tag, self._tag(payload, listing)):
+            raise BadRequest("cursor is malformed, tampered with, or from another listing, sort or order")
+        if payload[0] == _ID_FORMAT:
+            return (int(_ID_CURSOR.unpack(payload)[1]),)
+        return tuple(msgspec.msgpack.decode(payload[1:], type=list[int | float | str]))
 
-    def window(self, query: PageQuery, listing: str) -> PageWindow:
-        """The rows a page covers; `listing` names the route and its filters."""
-        listing = f"{listing}|{query.order}"
+    def window(self, query: PageQuery, listing: str, default_order: Order = "asc") -> PageWindow:
+        """The rows a page covers; `listing` names the route, its filters and its sort."""
+        order = query.order or default_order
+        listing = f"{listing}|{order}"
         if query.cursor is None:
-            return PageWindow(self, listing, query, after=0, before=MAX_ID)
+            return PageWindow(self, listing, query, order, None)
         if query.offset:
             raise BadRequest("cursor and a non-zero offset cannot be combined")
-        last_id = self.decode(query.cursor, listing)
-        if query.order == "asc":
-            return PageWindow(self, listing, query, after=last_id, before=MAX_ID)
-        return PageWindow(self, listing, query, after=0, before=last_id)
+        return PageWindow(self, listing, query, order, self.decode(query.cursor, listing))
 
 
 class PageWindow:
-    """Ids strictly between `after` and `before`, in `order`, skipping `offset`: one page's query."""
+    """The rows after `position` (where the previous page ended; None: from the start) in `order`,
+    skipping `offset`: one page's query."""
 
-    def __init__(self, cursors: Cursors, listing: str, query: PageQuery, after: int, before: int) -> None:
+    def __init__(
+        self, cursors: Cursors, listing: str, query: PageQuery, order: Order, position: Position | None
+    ) -> None:
         self._cursors = cursors
         self._listing = listing
         self.limit = query.limit
         self.offset = query.offset
-        self.order = query.order
-        self.after = after
-        self.before = before
+        self.order = order
+        self.position = position
 
     def params(self) -> dict[str, int]:
-        # One row more than the page tells whether another page follows.
-        return {"after": self.after, "before": self.before, "offset": self.offset, "fetch": self.limit + 1}
+        """A page by id: the ids strictly between `after` and `before`."""
+        last_id = None if self.position is None else int(self.position[-1])
+        after = last_id if last_id is not None and self.order == "asc" else 0
+        before = last_id if last_id is not None and self.order == "desc" else MAX_ID
+        return {"after": after, "before": before, **self.rows()}
 
-    def page(self, page_type: type[P], items: Sequence[T], id_of: Callable[[T], int]) -> P:
+    def rows(self) -> dict[str, int]:
+        """How many rows to skip and fetch: one more than the page tells whether another page follows."""
+        return {"offset": self.offset, "fetch": self.limit + 1}
+
+    def page(
+        self,
+        page_type: type[P],
+        items: Sequence[T],
+        position_of: Callable[[T], Position],
+        total: int | msgspec.UnsetType = msgspec.UNSET,
+    ) -> P:
         """The envelope for the items the query found (up to limit + 1)."""
         shown = list(items[: self.limit])
         more = len(items) > self.limit
-        cursor = self._cursors.encode(id_of(shown[-1]), self._listing) if more else None
-        return page_type(data=shown, limit=self.limit, offset=self.offset, next_cursor=cursor)
+        cursor = self._cursors.encode(position_of(shown[-1]), self._listing) if more else None
+        return page_type(data=shown, limit=self.limit, offset=self.offset, next_cursor=cursor, total=total)

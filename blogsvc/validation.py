@@ -145,11 +145,24 @@ _MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"Expected `array` of length <= (\d+)"), lambda m: f"Must have at most {m[1]} items."),
     (re.compile(r"Expected `(?:int|float)` >= (-?[\d.]+)"), lambda m: f"Must be at least {m[1]}."),
     (re.compile(r"Expected `(?:int|float)` <= (-?[\d.]+)"), lambda m: f"Must be at most {m[1]}."),
-    (re.compile(r"Expected `str` matching regex '(.*)'"), lambda m: f"Must match {m[1]}."),
+    (re.compile(r"Expected `str` matching regex '(.*)'"), lambda m: _pattern_message(m[1])),
     (re.compile(r"Expected `([\w |]+)`, got `(\w+)`"), lambda m: f"Must be {_kinds(m[1])}, not {_kinds(m[2])}."),
     (re.compile(r"Invalid value for field `\w+`: (.*)"), lambda m: m[1][:1].upper() + m[1][1:].rstrip(".") + "."),
 ]
 _AT_PATH = re.compile(r" - at `\$[^`]*`$")
+# Regular expressions said in words (by `described`): what a value breaking one is told.
+_PATTERNS: dict[str, str] = {}
+
+
+def described(pattern: str, message: str) -> str:
+    """`pattern`, whose breach the 400 states as `message` (a sentence) instead of the expression."""
+    _PATTERNS[pattern] = message
+    return pattern
+
+
+def _pattern_message(shown: str) -> str:
+    pattern = shown.replace("\\\\", "\\")  # msgspec shows each backslash doubled
+    return _PATTERNS.get(pattern, f"Must match {pattern}.")
 
 
 def humane(message: str, kind: Any = None) -> str:

@@ -12,19 +12,36 @@
 
 -- fragment: document
 -- An article as the API shows it, in one column of articles `a` joined to their authors `u`: a JSON
--- array of id, title, body, author_id, author (the author's email), created_at, updated_at (RFC 3339
--- UTC with microseconds), version. msgspec decodes it in C: the driver's work per column, in Python,
--- was most of a list page's cost.
-JSON_ARRAY(a.id, a.title, a.body, a.author_id, u.email,
+-- array of id, title, body, author_id, author (the author's email), slug, status, published_at, tags,
+-- created_at, updated_at (times RFC 3339 UTC with microseconds), version. msgspec decodes it in C: the
+-- driver's work per column, in Python, was most of a list page's cost. JSON_QUERY makes the tags column
+-- (text) an array inside the array, not a string.
+JSON_ARRAY(a.id, a.title, a.body, a.author_id, u.email, a.slug, a.status,
+           DATE_FORMAT(a.published_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+           JSON_QUERY(a.tags, '$'),
            DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
            DATE_FORMAT(a.updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
            a.version)
 
 -- name: insert_article<!
 -- Inserts only if the author is live; the new id, or 0 when not. INSERT ... SELECT locks the
--- author's row, so a concurrent delete of the author cannot miss this article.
-INSERT INTO articles (author_id, title, body, created_at)
-SELECT id, %(title)s, %(body)s, %(now)s FROM users WHERE id = %(author_id)s AND deleted_at IS NULL;
+-- author's row, so a concurrent delete of the author cannot miss this article. A slug a live article
+-- has is a duplicate key (uq_articles_live_slug). `tags` is a JSON array (the triggers of migration
+-- 0008 link and count them).
+INSERT INTO articles (author_id, title, body, slug, status, published_at, tags, created_at)
+SELECT id, %(title)s, %(body)s, %(slug)s, %(status)s, IF(%(status)s = 'published', %(now)s, NULL), %(tags)s, %(now)s
+  FROM users WHERE id = %(author_id)s AND deleted_at IS NULL;
+
+-- name: taken_slugs
+-- Which of the slugs in `slugs` (a JSON array) live articles have.
+SELECT a.live_slug
+  FROM JSON_TABLE(%(slugs)s, '$[*]' COLUMNS (slug VARCHAR(200) CHARACTER SET ascii PATH '$')) AS wanted
+  JOIN articles a ON a.live_slug = wanted.slug;
+
+-- name: get_article_by_slug$
+SELECT {document}
+  FROM articles a JOIN users u ON u.id = a.author_id
+ WHERE a.live_slug = %(slug)s;
 
 -- name: get_articles
 -- The live ones among a list of ids: single-article reads that arrive together share this
@@ -77,6 +94,10 @@ SELECT id_range * 1024 + 1023, live_through - live
           FROM article_level_counts WHERE level = 0 GROUP BY id_range) ranges
  WHERE live_through > %(offset)s
  ORDER BY id_range DESC LIMIT 1;
+
+-- name: count_live_articles$
+-- Every live article: the level-2 counts (one row per 2^20 ids and shard), not the rows.
+SELECT COALESCE(SUM(live), 0) FROM article_level_counts WHERE level = 2;
 
 -- name: live_article_ranges
 -- The live articles per 1024-id range that has any: each worker keeps a copy to guess where a
@@ -135,13 +156,17 @@ SELECT {document}
  ORDER BY a.id DESC;
 
 -- name: update_article!
--- title NULL leaves it; body is set only when set_body (it may be set to NULL).
--- 0 rows: absent, deleted, or If-Match stale.
+-- title, slug, status, tags NULL leave them; body is set only when set_body (it may be set to NULL).
+-- Published for the first time, published_at is now. 0 rows: absent, deleted, or If-Match stale.
 UPDATE articles
-   SET title      = COALESCE(%(title)s, title),
-       body       = IF(%(set_body)s, %(body)s, body),
-       version    = version + 1,
-       updated_at = %(now)s
+   SET title        = COALESCE(%(title)s, title),
+       body         = IF(%(set_body)s, %(body)s, body),
+       slug         = COALESCE(%(slug)s, slug),
+       published_at = IF(COALESCE(%(status)s, status) = 'published', IFNULL(published_at, %(now)s), published_at),
+       status       = COALESCE(%(status)s, status),
+       tags         = COALESCE(%(tags)s, tags),
+       version      = version + 1,
+       updated_at   = %(now)s
  WHERE id = %(id)s AND deleted_at IS NULL
    AND (%(if_match)s IS NULL OR FIND_IN_SET(version, %(if_match)s));
 
@@ -151,7 +176,8 @@ UPDATE articles SET deleted_at = %(now)s, deleted_with_author = FALSE, version =
    AND (%(if_match)s IS NULL OR FIND_IN_SET(version, %(if_match)s));
 
 -- name: restore_article!
--- Only while the author is live; 0 rows: no such deleted article, or its author is deleted.
+-- Only while the author is live; 0 rows: no such deleted article, or its author is deleted. A duplicate
+-- key when a live article has taken its slug meanwhile.
 UPDATE articles a JOIN users u ON u.id = a.author_id
    SET a.deleted_at = NULL, a.deleted_with_author = FALSE, a.version = a.version + 1
  WHERE a.id = %(id)s AND a.deleted_at IS NOT NULL AND u.deleted_at IS NULL;
@@ -168,6 +194,84 @@ UPDATE articles SET deleted_at = %(now)s, deleted_with_author = TRUE, version = 
  WHERE author_id = %(author_id)s AND deleted_at IS NULL;
 
 -- name: restore_author_articles!
--- In the transaction that restores the author: exactly the articles deleted with it.
+-- In the transaction that restores the author: exactly the articles deleted with it (a duplicate key
+-- when a live article has taken the slug of one).
 UPDATE articles SET deleted_at = NULL, deleted_with_author = FALSE, version = version + 1
  WHERE author_id = %(author_id)s AND deleted_at IS NOT NULL AND deleted_with_author;
+
+-- ---- Lists with filters, a sort, a search or a total ----
+-- GET /articles and /users/{id}/articles with any of id, status, tag, q, created_after, created_before,
+-- updated_since, a sort other than id, count (by id with at most an author, the list_* queries above).
+--
+-- Each `-- template:` is one statement for every sort and order: blogsvc/articles/lists.py fills its
+-- [slots] from a fixed table and names each statement it makes (list_articles_<source>_by_<sort>_<order>).
+--   [source]  where the rows come from, one of the source_* templates: the index that gives them in the
+--             sort's order, narrowed by the most selective filter asked for (id, q, tag, author, status);
+--   [force]   that index, as FORCE INDEX (...) (MariaDB would otherwise pick the filter's index and sort);
+--   [key]     the sort key's column (for relevance, the MATCH expression); [id] the id column beside it;
+--   [next]    > ascending, < descending; [dir] ASC or DESC.
+-- Filters not asked for are NULL: the driver writes the values into the statement's text, so `NULL IS
+-- NULL OR ...` is folded away before the plan is made and a filter costs only when given (tag_check is
+-- NULL for the tag source, whose rows carry the tag: MariaDB would read all its links again). A cursor's
+-- position is (last_key, last_id); ties in the key are broken by id, in the same direction.
+
+-- fragment: filters
+   AND (%(author_id)s IS NULL OR s.author_id = %(author_id)s)
+   AND (%(status)s IS NULL OR s.status = %(status)s)
+   AND (%(tag_check)s IS NULL OR EXISTS (SELECT 1 FROM article_tags carried
+                                           WHERE carried.tag = %(tag_check)s AND carried.article_id = s.id))
+   AND (%(ids)s IS NULL OR s.id IN (SELECT id FROM JSON_TABLE(%(ids)s, '$[*]' COLUMNS (id BIGINT PATH '$')) wanted))
+   AND (%(created_after)s IS NULL OR s.created_at > %(created_after)s)
+   AND (%(created_before)s IS NULL OR s.created_at < %(created_before)s)
+   AND (%(updated_since)s IS NULL OR s.changed_at >= %(updated_since)s)
+
+-- template: source_live
+  FROM articles s [force]
+ WHERE s.deleted_at IS NULL
+
+-- template: source_author
+  FROM articles s [force]
+ WHERE s.author_id = %(author_id)s AND s.deleted_at IS NULL
+
+-- template: source_status
+  FROM articles s [force]
+ WHERE s.status = %(status)s AND s.deleted_at IS NULL
+
+-- template: source_tag
+-- article_tags holds the links of live articles only, with their sort keys (migration 0008). STRAIGHT_JOIN:
+-- from the links in order; MariaDB would otherwise walk all articles in id order, looking each one's up.
+  FROM article_tags t [force] STRAIGHT_JOIN articles s ON s.id = t.article_id
+ WHERE t.tag = %(tag)s AND s.deleted_at IS NULL
+
+-- template: source_ids
+  FROM JSON_TABLE(%(ids)s, '$[*]' COLUMNS (id BIGINT PATH '$')) wanted
+  JOIN articles s ON s.id = wanted.id
+ WHERE s.deleted_at IS NULL
+
+-- template: source_search
+-- MariaDB's full-text index in natural-language mode (migration 0009): words of fewer than 3 letters
+-- (innodb_ft_min_token_size) and InnoDB's stop words are not indexed, so they match nothing.
+  FROM articles s
+ WHERE MATCH (s.title, s.body) AGAINST (%(q)s IN NATURAL LANGUAGE MODE) AND s.deleted_at IS NULL
+
+-- template: page
+-- The page's ids and sort keys first (from the index alone where one serves), then their rows; the
+-- sort key comes back beside each article for the next cursor.
+SELECT {document}, page.sort_key
+  FROM (SELECT s.id, [key] AS sort_key
+          [source]
+           AND [key] IS NOT NULL
+           {filters}
+           AND (%(last_id)s IS NULL OR [key] [next] %(last_key)s OR ([key] = %(last_key)s AND [id] [next] %(last_id)s))
+         ORDER BY [key] [dir], [id] [dir]
+         LIMIT %(offset)s, %(fetch)s) page
+  JOIN articles a ON a.id = page.id
+  JOIN users u ON u.id = a.author_id
+ ORDER BY page.sort_key [dir], a.id [dir]
+
+-- template: total
+-- How many live articles the list holds, whatever the page (count=true).
+SELECT COUNT(*)
+  [source]
+   AND [key] IS NOT NULL
+   {filters}

@@ -54,6 +54,44 @@ SELECT id, email, first_name, last_name, city, is_active,
  WHERE live_email = LOWER(%(email)s) AND id > %(after)s AND id < %(before)s
  LIMIT %(offset)s, %(fetch)s;
 
+-- fragment: user_filters
+-- Filters of GET /users beyond email: NULL when not asked for, and then folded away before the plan is
+-- made (the driver writes the values into the statement's text).
+   AND (%(ids)s IS NULL OR id IN (SELECT id FROM JSON_TABLE(%(ids)s, '$[*]' COLUMNS (id BIGINT PATH '$')) wanted))
+   AND (%(updated_since)s IS NULL OR IFNULL(updated_at, created_at) >= %(updated_since)s)
+
+-- name: list_users_filtered_asc
+-- With id or updated_since (and maybe email).
+SELECT id, email, first_name, last_name, city, is_active,
+       DATE_FORMAT(created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       DATE_FORMAT(updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       version
+  FROM users
+ WHERE deleted_at IS NULL AND id > %(after)s AND id < %(before)s
+   AND (%(email)s IS NULL OR live_email = LOWER(%(email)s))
+   {user_filters}
+ ORDER BY id
+ LIMIT %(offset)s, %(fetch)s;
+
+-- name: list_users_filtered_desc
+SELECT id, email, first_name, last_name, city, is_active,
+       DATE_FORMAT(created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       DATE_FORMAT(updated_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),
+       version
+  FROM users
+ WHERE deleted_at IS NULL AND id > %(after)s AND id < %(before)s
+   AND (%(email)s IS NULL OR live_email = LOWER(%(email)s))
+   {user_filters}
+ ORDER BY id DESC
+ LIMIT %(offset)s, %(fetch)s;
+
+-- name: count_users$
+-- count=true: how many live users match, whatever the page.
+SELECT COUNT(*) FROM users
+ WHERE deleted_at IS NULL
+   AND (%(email)s IS NULL OR live_email = LOWER(%(email)s))
+   {user_filters};
+
 -- name: get_credentials^
 -- What /auth/verify needs of a live user: id, password_hash, is_active.
 SELECT id, password_hash, is_active FROM users WHERE live_email = LOWER(%(email)s);

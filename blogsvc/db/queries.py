@@ -1,10 +1,13 @@
 """The named queries of sql/*.sql, in aiosql's grammar: "-- name: <name><suffix>", then doc comments, then SQL.
 (aiosql itself has no aiomysql adapter, so this is the small part of it the service needs.)
 
-One addition: "-- fragment: <name>" names a piece of SQL that several queries of the file share (a
+Two additions. "-- fragment: <name>" names a piece of SQL that several queries of the file share (a
 projection, say), which they write as {name}. It is put in when the file is read, so the server sees
 plain statements: a view would do the same, but MariaDB parses a view's definition again for every
-statement that reads it (30-50 us of server CPU for a single-article read, measured)."""
+statement that reads it (30-50 us of server CPU for a single-article read, measured).
+"-- template: <name>" is a statement with [slots] (an index, a column, a direction) that a repository
+fills from a fixed table of its own, making one named query for each combination it serves: lists that
+may be sorted by any of several keys, each from its own index (sql/articles.sql)."""
 
 from __future__ import annotations
 
@@ -15,9 +18,12 @@ from pathlib import Path
 # The suffix says how a query is run: ^ one row, $ one value, (none) all rows,
 # ! a write returning the affected row count, <! an insert returning the new id.
 _KINDS = {"^": "one", "$": "value", "": "all", "!": "execute", "<!": "insert"}
-_NAME_LINE = re.compile(r"^--\s*(?P<block>name|fragment):\s*(?P<name>\S*?)(?P<suffix><!|[\^$!])?\s*$", re.MULTILINE)
+_NAME_LINE = re.compile(
+    r"^--\s*(?P<block>name|fragment|template):\s*(?P<name>\S*?)(?P<suffix><!|[\^$!])?\s*$", re.MULTILINE
+)
 _VALID_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _FRAGMENT_USE = re.compile(r"\{(\w*)\}")
+_SLOT = re.compile(r"\[([a-z_]+)\]")
 _PACKAGE = Path(__file__).resolve().parents[1]
 
 
@@ -34,12 +40,26 @@ class Query:
     sql: str
 
 
+@dataclass(frozen=True)
+class Template:
+    name: str
+    sql: str
+
+    def fill(self, name: str, kind: str, **slots: str) -> Query:
+        """The query `name` made of this template with every [slot] filled; KeyError for a slot not given."""
+        return Query(name, kind, _SLOT.sub(lambda use: slots[use[1]], self.sql))
+
+    def text(self, **slots: str) -> str:
+        """This template's SQL with its slots filled, to go in another's slot."""
+        return _SLOT.sub(lambda use: slots[use[1]], self.sql)
+
+
 class QueryFile:
     """The queries of one sql/*.sql file; take() them at import so a missing name fails early."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.queries = parse_queries(path.read_text(encoding="utf-8"), str(path))
+        self.queries, self.templates = parse_queries(path.read_text(encoding="utf-8"), str(path))
         self.taken: set[str] = set()
 
     def take(self, name: str) -> Query:
@@ -48,13 +68,19 @@ class QueryFile:
         self.taken.add(name)
         return self.queries[name]
 
+    def template(self, name: str) -> Template:
+        if name not in self.templates:
+            raise KeyError(f"no template named {name!r} in {self.path}")
+        self.taken.add(name)
+        return self.templates[name]
+
     def unused(self) -> list[str]:
-        return sorted(set(self.queries) - self.taken)
+        return sorted((set(self.queries) | set(self.templates)) - self.taken)
 
 
-def parse_queries(text: str, source: str = "<sql>") -> dict[str, Query]:
-    """Split a file into named queries, with their fragments put in; reject bad names, duplicates, empty
-    bodies, unknown fragments and unused ones."""
+def parse_queries(text: str, source: str = "<sql>") -> tuple[dict[str, Query], dict[str, Template]]:
+    """Split a file into named queries and templates, with their fragments put in; reject bad names,
+    duplicates, empty bodies, unknown fragments and unused ones."""
     matches = list(_NAME_LINE.finditer(text))
     if _has_sql(text[: matches[0].start()] if matches else text):
         raise ValueError(f"{source}: SQL before the first '-- name:' line")
@@ -69,7 +95,10 @@ def parse_queries(text: str, source: str = "<sql>") -> dict[str, Query]:
         sql = _strip_comments(body).strip().rstrip(";").strip()
         if not sql:
             raise ValueError(f"{source}: {name!r} has no SQL")
-        blocks[name] = ("fragment" if is_fragment else _KINDS[match["suffix"] or ""], sql)
+        kind = match["block"] if match["block"] != "name" else _KINDS[match["suffix"] or ""]
+        if match["block"] == "template" and match["suffix"]:
+            raise ValueError(f"{source}: a template says its kind when filled, not as {match['suffix']!r}")
+        blocks[name] = (kind, sql)
     fragments = {name: sql for name, (kind, sql) in blocks.items() if kind == "fragment"}
     used: set[str] = set()
 
@@ -82,11 +111,16 @@ def parse_queries(text: str, source: str = "<sql>") -> dict[str, Query]:
     queries = {
         name: Query(name, kind, _FRAGMENT_USE.sub(put_in, sql))
         for name, (kind, sql) in blocks.items()
-        if kind != "fragment"
+        if kind not in ("fragment", "template")
+    }
+    templates = {
+        name: Template(name, _FRAGMENT_USE.sub(put_in, sql))
+        for name, (kind, sql) in blocks.items()
+        if kind == "template"
     }
     if unused := sorted(set(fragments) - used):
         raise ValueError(f"{source}: fragments no query uses: {', '.join(unused)}")
-    return queries
+    return queries, templates
 
 
 def _strip_comments(body: str) -> str:

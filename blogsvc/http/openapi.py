@@ -80,7 +80,11 @@ def complete(app: Litestar, declarations: tuple[Callable[[OpenAPI], None], ...] 
 
 
 def _not_null(schema: Schema) -> None:
-    """`oneOf: [X, {type: null}]` as X itself, the outer schema's own bounds kept."""
+    """`oneOf: [X, {type: null}]` as X itself, the outer schema's own bounds kept; `type: [null, string]`
+    with an enum (an optional Literal) as a string of the enum's other values."""
+    if isinstance(schema.type, list) and OpenAPIType.NULL in schema.type:
+        (schema.type,) = [kind for kind in schema.type if kind != OpenAPIType.NULL]
+        schema.enum = [value for value in schema.enum or () if value is not None] or None
     kept = [s for s in schema.one_of or () if not (isinstance(s, Schema) and s.type == OpenAPIType.NULL)]
     if schema.one_of and len(kept) == 1 and isinstance(kept[0], Schema):
         schema.one_of = None

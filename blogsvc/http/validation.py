@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import types
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import parse_qs
 
@@ -32,6 +33,9 @@ _PATH_NAME = re.compile(r"\{(\w+)[:}]")
 # Keyword arguments Litestar fills from the connection itself, never from a parameter.
 _RESERVED = frozenset({"data", "request", "state", "scope", "headers", "cookies", "query", "body", "socket"})
 _BOUNDS = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern")
+# A time in a query: RFC 3339 with its offset (msgspec reads it; tz=True refuses one without).
+_TIME = Annotated[datetime, msgspec.Meta(tz=True)]
+_TIME_RULE = "Must be an RFC 3339 time with an offset, e.g. 2026-12-03T06:31:36Z (in a URL, write + as %2B)."
 
 
 class Parameter(msgspec.Struct, frozen=True):
@@ -42,6 +46,7 @@ class Parameter(msgspec.Struct, frozen=True):
     integer: bool
     low: int | None = None  # an integer's bounds, checked without msgspec: path ids are on every read's path
     high: int | None = None
+    most: int | None = None  # a repeatable query parameter (`?id=1&id=2`): how many values it may have
 
 
 class Spec(msgspec.Struct, frozen=True):
@@ -119,6 +124,11 @@ def _parameter_errors(parameters: tuple[Parameter, ...], scope: Scope) -> list[d
             if query is None:
                 query = _query(scope)
             values = query.get(parameter.key, [])
+        if parameter.most is not None and len(values) > parameter.most:
+            errors.append(
+                {"key": parameter.name, "source": parameter.source, "message": f"At most {parameter.most} values."}
+            )
+            continue
         for value in values:
             if (message := _wrong(parameter, value)) is not None:
                 errors.append({"key": parameter.name, "source": parameter.source, "message": message})
@@ -132,6 +142,12 @@ def _query(scope: Scope) -> dict[str, list[str]]:
 
 def _wrong(parameter: Parameter, value: str) -> str | None:
     """What is wrong with one value of a parameter, or None."""
+    if parameter.kind is _TIME:
+        try:
+            msgspec.convert(value, _TIME)
+        except msgspec.ValidationError:
+            return _TIME_RULE
+        return None
     if parameter.integer:
         if not _DECIMAL.fullmatch(value):
             if value.isdigit() and value.isascii():
@@ -170,31 +186,46 @@ def _spec_of(handler: BaseRouteHandler) -> Spec:
 
 
 def _parameter(name: str, field: FieldDefinition, path_names: set[str]) -> Parameter | None:
-    base = _scalar(field.annotation)
-    if base is None:
-        return None
+    annotation = _optional(field.annotation)
+    repeatable = get_origin(annotation) is list
+    item = get_args(annotation)[0] if repeatable else annotation
     kwarg = field.kwarg_definition if isinstance(field.kwarg_definition, ParameterKwarg) else None
     bounds = {
         bound: getattr(kwarg, bound) for bound in _BOUNDS if kwarg is not None and getattr(kwarg, bound) is not None
     }
-    kind = Annotated[base, msgspec.Meta(**bounds)] if bounds else base
+    if get_origin(item) is Annotated:  # a repeated value's own bounds: Annotated[int, msgspec.Meta(ge=1)]
+        item, *metadata = get_args(item)
+        for meta in metadata:
+            if isinstance(meta, msgspec.Meta):
+                bounds.update({bound: getattr(meta, bound) for bound in _BOUNDS if getattr(meta, bound) is not None})
+    base = _scalar(item)
+    if base is None:
+        return None
+    kind = _TIME if base is datetime else Annotated[base, msgspec.Meta(**bounds)] if bounds else base
     integer = base is int
     low = bounds["ge"] if "ge" in bounds else bounds["gt"] + 1 if "gt" in bounds else None
     high = bounds["le"] if "le" in bounds else bounds["lt"] - 1 if "lt" in bounds else None
+    most = kwarg.max_items if repeatable and kwarg is not None else None
     header = kwarg.header or (kwarg.name if isinstance(kwarg, HeaderParameter) else None) if kwarg else None
     if header:
         return Parameter(header, "header", header.lower(), kind, integer, low, high)
     if name in path_names:
         return Parameter(name, "path", name, kind, integer, low, high)
     query = (kwarg.query or (kwarg.name if isinstance(kwarg, QueryParameter) else None) if kwarg else None) or name
-    return Parameter(query, "query", query, kind, integer, low, high)
+    return Parameter(query, "query", query, kind, integer, low, high, most)
+
+
+def _optional(annotation: Any) -> Any:
+    """`X | None` as X; anything else as it is."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = [member for member in get_args(annotation) if member is not type(None)]
+        return members[0] if len(members) == 1 else annotation
+    return annotation
 
 
 def _scalar(annotation: Any) -> Any:
-    """int, str or a Literal of them, optional or not; None for anything else (a dependency, a Struct)."""
-    if get_origin(annotation) in (Union, types.UnionType):
-        members = [member for member in get_args(annotation) if member is not type(None)]
-        return _scalar(members[0]) if len(members) == 1 else None
-    if annotation in (int, str) or get_origin(annotation) is Literal:
+    """int, str, bool, datetime or a Literal, optional or not; None for anything else (a dependency, a Struct)."""
+    annotation = _optional(annotation)
+    if annotation in (int, str, bool, datetime) or get_origin(annotation) is Literal:
         return annotation
     return None

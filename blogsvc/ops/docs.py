@@ -147,7 +147,8 @@ def openapi_config() -> OpenAPIConfig:
         tags=[
             Tag(name="users", description="Users: registration, profile, soft delete and restore."),
             Tag(name="auth", description="Password verification for the services that log users in."),
-            Tag(name="articles", description="Articles, each by one live user."),
+            Tag(name="articles", description="Articles, each by one live user: slug, status, tags."),
+            Tag(name="tags", description="The tags live articles carry, with how many carry each."),
             Tag(name="service", description="What the service is, and whether it is alive and ready."),
         ],
         use_handler_docstrings=True,

@@ -10,7 +10,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import JSONBody, Parameter
 
 from blogsvc.http.conditional import ETAG_HEADER, NOT_MODIFIED, IfMatch, if_match_versions, tagged
-from blogsvc.http.controllers import AppController, Listed
+from blogsvc.http.controllers import AppController, Count, IdsFilter, Listed, UpdatedSince
 from blogsvc.http.problems import problem_responses
 from blogsvc.pagination import MAX_ID
 from blogsvc.security.idempotency import IDEMPOTENT
@@ -20,6 +20,7 @@ from blogsvc.users.schemas import (
     Credentials,
     User,
     UserCreate,
+    UserFilters,
     UserPage,
     UserPatch,
     UserReplace,
@@ -52,10 +53,19 @@ class UserController(AppController):
         return tagged(created, 201, Location=f"/users/{created.item.id}")
 
     @get("/", operation_id="listUsers", responses=problem_responses(400))
-    async def list_users(self, listing: Listed, email: EmailFilter = None) -> UserPage:
+    async def list_users(
+        self,
+        listing: Listed,
+        email: EmailFilter = None,
+        ids: IdsFilter = None,
+        updated_since: UpdatedSince = None,
+        count: Count = False,
+    ) -> UserPage:
         """List live users. By id, a page at a time."""
-        name = "users" if email is None else f"users?email={email.lower()}"
-        return await users.page(self.state.db, listing.window(name), email)
+        filters = UserFilters(
+            email=email, ids=None if ids is None else tuple(sorted(set(ids))), updated_since=updated_since
+        )
+        return await users.page(self.state.db, listing.window(filters.listing()), filters, count)
 
     @get(
         "/{user_id:str}",

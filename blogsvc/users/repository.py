@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from blogsvc.articles import repository as articles
 from blogsvc.db.executor import utc_now
 from blogsvc.db.queries import load_queries
 from blogsvc.errors import Conflict, DuplicateKey, NotFound
-from blogsvc.users.schemas import User, UserCreate, UserPage
+from blogsvc.users.schemas import User, UserCreate, UserFilters, UserPage
 from blogsvc.versions import Versioned, require_match, unchanged
 
 if TYPE_CHECKING:
@@ -22,6 +24,8 @@ _GET = _sql.take("get_users")
 _GET_VERSION = _sql.take("get_user_version")
 _LIST = {"asc": _sql.take("list_users_asc"), "desc": _sql.take("list_users_desc")}
 _LIST_BY_EMAIL = _sql.take("list_users_by_email")
+_LIST_FILTERED = {"asc": _sql.take("list_users_filtered_asc"), "desc": _sql.take("list_users_filtered_desc")}
+_COUNT = _sql.take("count_users")
 _GET_CREDENTIALS = _sql.take("get_credentials")
 _UPDATE = _sql.take("update_user")
 _REHASH = _sql.take("rehash_password")
@@ -70,12 +74,16 @@ async def get(db: Executor, user_id: int) -> Versioned[User]:
     return Versioned(_user(row), row[8])
 
 
-async def page(db: Executor, window: PageWindow, email: str | None = None) -> UserPage:
-    if email is None:
-        rows = await db.all(_LIST[window.order], window.params())
+async def page(db: Executor, window: PageWindow, filters: UserFilters, count: bool) -> UserPage:
+    params = {"email": filters.email, **filters.params()}
+    if filters.ids is not None or filters.updated_since is not None:
+        rows = await db.all(_LIST_FILTERED[window.order], {**params, **window.params()})
+    elif filters.email is not None:
+        rows = await db.all(_LIST_BY_EMAIL, {**params, **window.params()})
     else:
-        rows = await db.all(_LIST_BY_EMAIL, {"email": email, **window.params()})
-    return window.page(UserPage, [_user(row) for row in rows], lambda user: user.id)
+        rows = await db.all(_LIST[window.order], window.params())
+    total = int(await db.value(_COUNT, params)) if count else msgspec.UNSET
+    return window.page(UserPage, [_user(row) for row in rows], lambda user: (user.id,), total)
 
 
 async def update(db: Executor, user_id: int, changes: dict[str, Any], if_match: str | None) -> Versioned[User]:

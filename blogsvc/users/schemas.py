@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 import email_validator
+import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from blogsvc.pagination import Page
@@ -108,3 +110,26 @@ class User(Struct, kw_only=True):
 
 class UserPage(Page[User]):
     pass
+
+
+class UserFilters(Struct, frozen=True, kw_only=True):
+    """The filters of GET /users; updated_since as given (any offset)."""
+
+    email: str | None = None
+    ids: tuple[int, ...] | None = None
+    updated_since: datetime | None = None
+
+    def listing(self) -> str:
+        """What a cursor is bound to: the filters in a fixed order (no filter, or only email: as before)."""
+        if self.ids is None and self.updated_since is None:
+            return "users" if self.email is None else f"users?email={self.email.lower()}"
+        asked = {"email": self.email and self.email.lower(), **self.params()}
+        return "users|" + msgspec.json.encode(sorted(asked.items(), key=lambda item: item[0])).decode()
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "ids": None if self.ids is None else msgspec.json.encode(self.ids).decode(),
+            "updated_since": None
+            if self.updated_since is None
+            else self.updated_since.astimezone(UTC).replace(tzinfo=None),
+        }

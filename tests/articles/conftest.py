@@ -15,7 +15,19 @@ if TYPE_CHECKING:
     from litestar import Litestar
     from litestar.testing import AsyncTestClient
 
-ARTICLE_FIELDS = {"id", "title", "body", "author_id", "author", "created_at", "updated_at"}
+ARTICLE_FIELDS = {
+    "id",
+    "title",
+    "body",
+    "author_id",
+    "author",
+    "slug",
+    "status",
+    "published_at",
+    "tags",
+    "created_at",
+    "updated_at",
+}
 PAGE_FIELDS = {"data", "limit", "offset", "next_cursor"}
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 

@@ -33,6 +33,8 @@ def assert_clean_problem(response: Response, status: int, field: str | None = No
     if field is not None:
         assert field in problem["detail"], problem
         assert field in [error["field"] for error in problem["errors"]], problem
+    for error in problem.get("errors", []):  # sentences for a person, not the regular expressions behind them
+        assert "Must match" not in error["message"], error
     return problem
 
 

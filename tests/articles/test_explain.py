@@ -1,5 +1,7 @@
 """The list queries' plans on realistic data: no sort or temporary table over the table, indexes used,
-and a cursor page reads about one page of rows however deep it starts."""
+and a cursor page reads about one page of rows however deep it starts: by id, and (the lists of
+blogsvc/articles/lists.py) by created_at and published_at, all live articles, one author's, one status's
+and one tag's; a search reads the full-text index."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import pytest
 
+from blogsvc.articles import lists
 from blogsvc.articles.deep_offsets import from_range
+from blogsvc.articles.lists import ArticleFilters
 from blogsvc.db.queries import load_queries
 from blogsvc.pagination import Cursors, PageQuery
 from tests.helpers import unique_email
@@ -32,6 +36,9 @@ ARTICLE_LISTS = ["list_articles_asc", "list_articles_desc", "list_author_article
 USER_LISTS = ["list_users_asc", "list_users_desc"]
 # How deep into the list (as a fraction of the bulk author's ids, counted in the list's own order) a cursor page starts.
 DEPTHS = [0.1, 0.5, 0.9, 0.9997]
+# Every 7th bulk article a draft (no published_at), every 3rd tagged BULK_TAG; published a few minutes after
+# creation, by a different amount each, so that published_at's order is not the ids'.
+BULK_TAG = "bulk-explain"
 
 
 @dataclass(frozen=True)
@@ -52,9 +59,14 @@ async def bulk(db_conn: pymysql.connections.Connection, make_user_module: MakeUs
     before = [await make_user_module() for _ in range(LIVE_USERS_AROUND)]
     with db_conn.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO articles (author_id, title, body, created_at)"
-            " SELECT %s, CONCAT('t', seq), NULL, UTC_TIMESTAMP(6) FROM seq_1_to_100000",  # MariaDB's Sequence engine
-            (author["id"],),
+            "INSERT INTO articles (author_id, title, body, slug, status, published_at, tags, created_at)"
+            " SELECT %(author)s, CONCAT('t', seq), NULL, CONCAT('bulk-explain-', seq),"
+            "        IF(seq %% 7 = 0, 'draft', 'published'),"
+            "        IF(seq %% 7 = 0, NULL, created + INTERVAL (seq * 37) %% 600 SECOND),"
+            "        IF(seq %% 3 = 0, %(tags)s, '[]'), created"
+            "   FROM (SELECT seq, UTC_TIMESTAMP(6) - INTERVAL 100000 - seq SECOND AS created"
+            "           FROM seq_1_to_100000) bulk",  # MariaDB's Sequence engine
+            {"author": author["id"], "tags": json.dumps([BULK_TAG])},
         )
         assert cursor.rowcount == BULK_ARTICLES
         cursor.execute(
@@ -74,7 +86,7 @@ async def bulk(db_conn: pymysql.connections.Connection, make_user_module: MakeUs
         )
         first, last, live = cursor.fetchone()
         assert 0.89 * BULK_ARTICLES <= live <= 0.91 * BULK_ARTICLES
-        cursor.execute("ANALYZE TABLE articles, users")
+        cursor.execute("ANALYZE TABLE articles, users, article_tags")
         assert all(row[-1] in ("OK", "Table is already up to date") for row in cursor.fetchall())
     return Bulk(author["id"], first, last, before[-1]["id"], after[0]["id"])
 
@@ -89,7 +101,7 @@ def first_page(order: Order) -> dict[str, int]:
 
 
 def cursor_page(order: Order, last_id: int) -> dict[str, int]:
-    cursor = _cursors.encode(last_id, f"explain|{order}")
+    cursor = _cursors.encode((last_id,), f"explain|{order}")
     return _cursors.window(PageQuery(PAGE, 0, cursor, order), "explain").params()
 
 
@@ -146,7 +158,7 @@ def nodes(plan: Any, key: str) -> Iterator[dict[str, Any]]:
 
 def describe(rows: list[dict[str, Any]]) -> str:
     return "\n".join(
-        f"{r['id']} {r['select_type']:<8} {r['table']:<11} {r['type']:<6} key={r['key']} rows={r['rows']}"
+        f"{r['id']} {r['select_type']!s:<8} {r['table']!s:<11} {r['type']!s:<6} key={r['key']} rows={r['rows']}"
         f" extra={r['Extra']!r}"
         for r in rows
     )
@@ -169,7 +181,8 @@ def assert_reads_about_one_page(plan: dict[str, Any], fetch: int) -> None:
     tables = list(nodes(plan, "table"))
     assert tables, text
     for table in tables:
-        read = float(table["r_loops"]) * float(table.get("r_rows") or 0)
+        # A table of a subquery that never ran (a filter's, folded to true for a NULL value) has no r_loops.
+        read = float(table.get("r_loops", 0)) * float(table.get("r_rows") or 0)
         assert read <= fetch, f"{table['table_name']} ({table['access_type']} on {table.get('key')}) read {read:g} rows"
     for sort in nodes(plan, "filesort"):
         assert float(sort["r_output_rows"]) <= fetch, text
@@ -299,3 +312,87 @@ def test_the_check_of_a_guessed_range_reads_a_bounded_number_of_counts(
         with db_conn.cursor() as cursor:  # the check passed: the page is there
             cursor.execute(queries[f"list_articles_from_range_{order}"].sql, checked)
             assert len(cursor.fetchall()) == PAGE + 1, offset
+
+
+# ---- sorted and filtered lists (blogsvc/articles/lists.py) ----
+
+SORTED_LISTS = [
+    (source, sort, order)
+    for source in ("live", "author", "status", "tag")
+    for sort in ("id", "created_at", "published_at")
+    for order in ("asc", "desc")
+]
+
+
+def listed(bulk: Bulk, source: str, sort: str) -> ArticleFilters:
+    """The filters that make `source` the list's source, on the bulk data."""
+    narrowed = {
+        "live": {},
+        "author": {"author_id": bulk.author_id},
+        "status": {"status": "published"},
+        "tag": {"tag": BULK_TAG},
+    }[source]
+    filters = ArticleFilters(sort=sort, **narrowed)  # type: ignore[arg-type]
+    assert filters.source() == source
+    return filters
+
+
+def rows_of(db_conn: pymysql.connections.Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    with db_conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+@pytest.mark.parametrize(("source", "sort", "order"), SORTED_LISTS)
+def test_sorted_list_plans_read_one_page_at_any_depth(
+    db_conn: pymysql.connections.Connection, bulk: Bulk, source: str, sort: str, order: Order
+) -> None:
+    """A cursor page of each source by id, created_at and published_at, ascending and descending, reads
+    about one page of rows from each table (ANALYZE's r_rows) wherever it starts."""
+    filters = listed(bulk, source, sort)
+    page_query = lists.page_query(filters.source(), filters.sort, order)
+    total = rows_of(db_conn, lists.total_query(filters.source(), filters.sort).sql, filters.params())[0][0]
+    assert total > 25_000
+    first = {**filters.params(), "last_key": None, "last_id": None, "offset": 0, "fetch": PAGE + 1}
+    pages = [("first page", first)]
+    for depth in DEPTHS:
+        # Where the previous page ended: the row `depth` of the way in, found by the list's own statement.
+        ((document, key),) = rows_of(db_conn, page_query.sql, {**first, "offset": round(total * depth), "fetch": 1})
+        last = {**first, "last_key": key, "last_id": msgspec.json.decode(document)[0]}
+        pages.append((f"cursor page {depth:.2%} deep", last))
+    failures = []
+    for label, params in pages:
+        rows = explain(db_conn, page_query.sql, params)
+        try:
+            assert_no_sort_of_the_table(rows, PAGE + 1)
+            assert_reads_about_one_page(analyze(db_conn, page_query.sql, params), PAGE + 1)
+        except AssertionError as failure:
+            failures.append(f"{label}: {str(failure).splitlines()[0]}\n{describe(rows)}")
+    assert not failures, f"{page_query.name}:\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize(("source", "sort", "order"), SORTED_LISTS)
+def test_sorted_list_pages_follow_each_other(
+    db_conn: pymysql.connections.Connection, bulk: Bulk, source: str, sort: str, order: Order
+) -> None:
+    """The page after a cursor deep in the list is the next rows in the list's order (as OFFSET finds them)."""
+    filters = listed(bulk, source, sort)
+    page_query = lists.page_query(filters.source(), filters.sort, order).sql
+    first = {**filters.params(), "last_key": None, "last_id": None, "offset": 50_000 if source != "tag" else 15_000}
+    expected = rows_of(db_conn, page_query, {**first, "fetch": PAGE + 1})
+    (document, key), following = expected[0], expected[1:]
+    after = {**first, "last_key": key, "last_id": msgspec.json.decode(document)[0], "offset": 0, "fetch": PAGE}
+    assert rows_of(db_conn, page_query, after) == following
+
+
+def test_a_search_reads_the_full_text_index(db_conn: pymysql.connections.Connection, bulk: Bulk) -> None:
+    # A live bulk article's title: t<seq> is article first + seq - 1, and every 10th id is deleted.
+    word = "t4242" if (bulk.first_article + 4241) % 10 else "t4243"
+    for sort in ("relevance", "id", "created_at"):
+        filters = ArticleFilters(q=word, sort=sort)  # type: ignore[arg-type]
+        sql = lists.page_query("search", filters.sort, "desc").sql
+        params = {**filters.params(), "last_key": None, "last_id": None, "offset": 0, "fetch": PAGE + 1}
+        rows = explain(db_conn, sql, params)
+        (inner,) = [r for r in rows if r["select_type"] == "DERIVED"]
+        assert (inner["type"], inner["key"]) == ("fulltext", "ft_articles_title_body"), describe(rows)
+        assert [msgspec.json.decode(document)[1] for document, _ in rows_of(db_conn, sql, params)] == [word]

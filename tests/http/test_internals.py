@@ -100,10 +100,22 @@ def test_parameters_come_from_signatures_and_dependencies(app: Litestar) -> None
         ("cursor", "query", False),
         ("order", "query", False),
     }
-    assert parameters("/articles", "GET") == {*paging, ("author_id", "query", True)}
+    # Through two dependencies: article_listing, which takes listing's, which takes page's.
+    article_filters = {
+        ("id", "query", True),
+        ("status", "query", False),
+        ("tag", "query", False),
+        ("q", "query", False),
+        ("created_after", "query", False),
+        ("created_before", "query", False),
+        ("updated_since", "query", False),
+        ("sort", "query", False),
+        ("count", "query", False),
+    }
+    assert parameters("/articles", "GET") == {*paging, *article_filters, ("author_id", "query", True)}
     assert parameters("/users/{user_id:str}", "GET") == {("user_id", "path", True)}
     assert parameters("/users/{user_id:str}", "PATCH") == {("user_id", "path", True), ("If-Match", "header", False)}
-    assert parameters("/users/{user_id:str}/articles", "GET") == {*paging, ("user_id", "path", True)}
+    assert parameters("/users/{user_id:str}/articles", "GET") == {*paging, *article_filters, ("user_id", "path", True)}
     assert parameters("/", "GET") == set()
     (limit,) = [p for p in RequestValidator().spec(handler_of(app, "/articles", "GET")).parameters if p.name == "limit"]
     assert msgspec.convert(100, limit.kind) == 100

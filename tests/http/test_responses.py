@@ -23,6 +23,10 @@ ARTICLE = Article(
     body=None,
     author_id=3,
     author="a@example.com",
+    slug="unicode-title",
+    status="published",
+    published_at="2026-01-01T00:00:00.000000Z",
+    tags=[],
     created_at="2026-01-01T00:00:00.000000Z",
     updated_at=None,
 )

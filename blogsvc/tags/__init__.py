@@ -1,0 +1,1 @@
+"""Tags: the names articles carry, and how many live articles carry each."""

@@ -1,0 +1,67 @@
+-- depends: 0006.count-live-articles-in-levels
+-- transactional: false
+-- Articles gain a slug (unique among live articles, as emails are among live users), a status
+-- (draft or published), the time they were first published, and their tags (a JSON array of names,
+-- sorted; 0008 links and counts them). Online on a big table: the columns are
+-- added in place without copying rows (ALGORITHM=INSTANT), the existing rows are filled 10,000 at a
+-- time, each batch its own transaction (hence not transactional: writes go on between them), and the
+-- unique index is built while rows are written (LOCK=NONE).
+ALTER TABLE articles
+    ADD COLUMN slug         VARCHAR(200) CHARACTER SET ascii COLLATE ascii_bin NULL,
+    ADD COLUMN status       ENUM('draft', 'published') NOT NULL DEFAULT 'published',
+    ADD COLUMN published_at DATETIME(6) NULL,
+    ADD COLUMN tags         VARCHAR(600) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '[]',
+    ALGORITHM = INSTANT;
+
+-- For a version before this one, still serving during a rollout: its creates name none of these, and get
+-- a slug from the title and a number no other has (UUID_SHORT), and, published, published_at. The
+-- service itself always writes both, so these cost it nothing.
+ALTER TABLE articles
+    ALTER COLUMN slug SET DEFAULT (CONCAT(
+        IFNULL(NULLIF(TRIM(BOTH '-' FROM REGEXP_REPLACE(LOWER(LEFT(title, 150)), '[^a-z0-9]+', '-')), ''), 'article'),
+        '-', UUID_SHORT())),
+    ALTER COLUMN published_at SET DEFAULT (created_at);
+
+-- The articles already there: published when they were created, and a slug made by the database from
+-- the title's ASCII letters and digits (the service transliterates: "Crème" is "creme" from the service,
+-- "cr-me" from here; PATCH a better one).
+BEGIN NOT ATOMIC
+    DECLARE low BIGINT UNSIGNED DEFAULT 0;
+    DECLARE top BIGINT UNSIGNED DEFAULT (SELECT IFNULL(MAX(id), 0) FROM articles);
+    WHILE low < top DO
+        UPDATE articles
+           SET slug = IFNULL(NULLIF(TRIM(BOTH '-' FROM
+                          REGEXP_REPLACE(LOWER(LEFT(title, 200)), '[^a-z0-9]+', '-')), ''), 'article'),
+               published_at = created_at
+         WHERE id > low AND id <= low + 10000 AND slug IS NULL;
+        SET low = low + 10000;
+    END WHILE;
+END;
+
+-- Titles alike give slugs alike: the second and later live ones (by id) get -2, -3, ..., and any that
+-- still collides (a title that was "x 2" beside two "x") its id instead.
+UPDATE articles a
+  JOIN (SELECT id, ROW_NUMBER() OVER (PARTITION BY slug ORDER BY id) AS n
+          FROM articles WHERE deleted_at IS NULL) alike ON alike.id = a.id AND alike.n > 1
+   SET a.slug = CONCAT(TRIM(TRAILING '-' FROM LEFT(a.slug, 199 - LENGTH(alike.n))), '-', alike.n);
+
+UPDATE articles a
+  JOIN (SELECT id, ROW_NUMBER() OVER (PARTITION BY slug ORDER BY id) AS n
+          FROM articles WHERE deleted_at IS NULL) alike ON alike.id = a.id AND alike.n > 1
+   SET a.slug = CONCAT(TRIM(TRAILING '-' FROM LEFT(a.slug, 199 - LENGTH(a.id))), '-', a.id);
+
+-- Every article has one now (and new ones by default): NOT NULL, in place (a rebuild that writes go on during).
+ALTER TABLE articles
+    MODIFY COLUMN slug VARCHAR(200) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT (CONCAT(
+        IFNULL(NULLIF(TRIM(BOTH '-' FROM REGEXP_REPLACE(LOWER(LEFT(title, 150)), '[^a-z0-9]+', '-')), ''), 'article'),
+        '-', UUID_SHORT())),
+    ALGORITHM = INPLACE, LOCK = NONE;
+
+-- live_slug is NULL once deleted, so a deleted article's slug may be taken again; a virtual column: only
+-- the index is stored.
+ALTER TABLE articles
+    ADD COLUMN live_slug VARCHAR(200) CHARACTER SET ascii COLLATE ascii_bin
+        AS (IF(deleted_at IS NULL, slug, NULL)) VIRTUAL,
+    ALGORITHM = INSTANT;
+
+ALTER TABLE articles ADD UNIQUE KEY uq_articles_live_slug (live_slug), ALGORITHM = INPLACE, LOCK = NONE;
