@@ -31,7 +31,8 @@ from blogsvc.db.queries import parse_queries  # noqa: E402
 
 def lookup_sql() -> str:
     """get_articles from sql/articles.sql, as the service runs it, with the named parameter made positional."""
-    sql = parse_queries((REPO / "sql" / "articles.sql").read_text(encoding="utf-8"))["get_articles"].sql
+    queries, _templates = parse_queries((REPO / "sql" / "articles.sql").read_text(encoding="utf-8"))
+    sql = queries["get_articles"].sql
     return re.sub(r"%\(ids\)s", "%s", sql)
 
 

@@ -5,8 +5,9 @@
 Makes a database at the schema before `--since` (yoyo, the repository's own migrations), loads
 `--articles` articles, then runs `blogsvc migrate` while a writer does what the previous version does
 all day: create an article, update another, one after the other. It prints, for each migration applied,
-its time and the writes that finished during it (how many, the slowest, and how long the writer waited
-for one at most); the JSON goes to bench/results/migrate-<stamp>.json. The database is dropped at the end.
+its time (yoyo logs whole seconds) and the writes in flight during it: how many, how many failed, and the
+longest the writer waited for one (failed ones included). The JSON goes to bench/results/migrate-<stamp>.json;
+the database is dropped at the end.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class Writer(threading.Thread):
         super().__init__(daemon=True)
         self.args = args
         self.done = threading.Event()
-        self.writes: list[tuple[float, float]] = []  # (finished at, seconds it took)
+        self.writes: list[tuple[float, float, bool]] = []  # (ended at, seconds it took, whether it failed)
         self.errors: list[str] = []
 
     def run(self) -> None:
@@ -101,10 +102,12 @@ class Writer(threading.Thread):
                             (f"Updated during the migration {n}", random.randint(1, self.args.articles)),
                         )
                 except pymysql.MySQLError as exc:
-                    self.errors.append(f"{time.monotonic():.3f} {exc}")
+                    failed = time.monotonic()
+                    self.writes.append((failed, failed - started, True))
+                    self.errors.append(f"after {failed - started:.1f} s: {exc}")
                     continue
                 finished = time.monotonic()
-                self.writes.append((finished, finished - started))
+                self.writes.append((finished, finished - started, False))
                 time.sleep(0.005)
         db.close()
 
@@ -155,17 +158,19 @@ def main() -> None:
     begin = start
     for migration, at in applied_at(args):
         end = start + (at - start_wall).total_seconds()
-        during = [took for finished, took in writer.writes if begin < finished <= end]
+        # The writes in flight during the step: a write that waited through it ends after it.
+        during = [(took, failed) for ended, took, failed in writer.writes if ended > begin and ended - took < end]
         steps.append(
             {
                 "migration": migration,
                 "seconds": round(end - begin, 1),
-                "writes": len(during),
-                "slowest_write_s": round(max(during, default=0.0), 3),
+                "writes": sum(not failed for _, failed in during),
+                "failed_writes": sum(failed for _, failed in during),
+                "longest_wait_s": round(max((took for took, _ in during), default=0.0), 3),
             }
         )
         begin = end
-    before = [took for finished, took in writer.writes if finished <= start]
+    before = [took for ended, took, _ in writer.writes if ended <= start]
     report = {
         "articles": args.articles,
         "migrate_seconds": round(total, 1),
@@ -177,9 +182,10 @@ def main() -> None:
     print(f"blogsvc migrate: {total:.1f} s; slowest write in the 2 s before: {report['slowest_write_before_s']} s")
     for step in steps:
         print(
-            f"  {step['migration']}: {step['seconds']} s, {step['writes']} writes, slowest {step['slowest_write_s']} s"
+            f"  {step['migration']}: {step['seconds']} s, {step['writes']} writes ({step['failed_writes']} failed), "
+            f"longest wait for one {step['longest_wait_s']} s"
         )
-    print(f"write errors: {len(writer.errors)}")
+    print(f"write errors: {writer.errors}")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"migrate-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")

@@ -6,6 +6,13 @@
 -- added in place without copying rows (ALGORITHM=INSTANT), the existing rows are filled 10,000 at a
 -- time, each batch its own transaction (hence not transactional: writes go on between them), and the
 -- unique index is built while rows are written (LOCK=NONE).
+-- So that writes go on: each statement below commits on its own (yoyo leaves autocommit off, and the
+-- backfill and the dedupe would then hold every article's lock until the next ALTER: on 1,000,000
+-- articles a write waiting for one timed out after 50 s), and at READ COMMITTED the rows they only read
+-- (the dedupe's window over every article) are read without locks. Both set back at the end.
+SET SESSION autocommit = 1;
+SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED;
+
 ALTER TABLE articles
     ADD COLUMN slug         VARCHAR(200) CHARACTER SET ascii COLLATE ascii_bin NULL,
     ADD COLUMN status       ENUM('draft', 'published') NOT NULL DEFAULT 'published',
@@ -65,3 +72,6 @@ ALTER TABLE articles
     ALGORITHM = INSTANT;
 
 ALTER TABLE articles ADD UNIQUE KEY uq_articles_live_slug (live_slug), ALGORITHM = INPLACE, LOCK = NONE;
+
+SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ;
+SET SESSION autocommit = 0;

@@ -1,5 +1,4 @@
 ALTER TABLE articles
-    DROP KEY ft_articles_title_body,
     DROP KEY ix_articles_deleted_at_created_at_id,
     DROP KEY ix_articles_deleted_at_published_at_id,
     DROP KEY ix_articles_deleted_at_changed_at_id,

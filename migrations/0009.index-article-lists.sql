@@ -19,6 +19,3 @@ ALTER TABLE articles
     ADD KEY ix_articles_status_deleted_at_published_at_id (status, deleted_at, published_at, id),
     ALGORITHM = INPLACE, LOCK = NONE;
 
--- q: MariaDB's full-text search over title and body. The first FULLTEXT index of an InnoDB table
--- rebuilds it to add a hidden document id; MariaDB lets reads, not writes, go on meanwhile (LOCK=SHARED).
-ALTER TABLE articles ADD FULLTEXT KEY ft_articles_title_body (title, body), ALGORITHM = INPLACE, LOCK = SHARED;

@@ -249,7 +249,7 @@ UPDATE articles SET deleted_at = NULL, deleted_with_author = FALSE, version = ve
  WHERE s.deleted_at IS NULL
 
 -- template: source_search
--- MariaDB's full-text index in natural-language mode (migration 0009): words of fewer than 3 letters
+-- MariaDB's full-text index in natural-language mode (migration 0010): words of fewer than 3 letters
 -- (innodb_ft_min_token_size) and InnoDB's stop words are not indexed, so they match nothing.
   FROM articles s
  WHERE MATCH (s.title, s.body) AGAINST (%(q)s IN NATURAL LANGUAGE MODE) AND s.deleted_at IS NULL

@@ -1,0 +1,1 @@
+ALTER TABLE articles DROP KEY ft_articles_title_body;
