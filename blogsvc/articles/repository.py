@@ -43,7 +43,7 @@ _decode_article = msgspec.json.Decoder(
         int, str, str | None, int, str, str, Literal["draft", "published"], str | None, list[str], str, str | None, int
     ]
 ).decode
-_encode_tags = msgspec.json.Encoder().encode
+_encode_json = msgspec.json.Encoder().encode
 # Candidate slugs asked about at once when a made slug is taken (-2 to -51), and how many times a create
 # tries again when a concurrent create takes the free one first.
 _CANDIDATES = 50
@@ -88,7 +88,7 @@ async def create(db: Executor, author_id: int, data: ArticleCreate) -> Versioned
         "body": data.body,
         "slug": data.slug or made,
         "status": data.status,
-        "tags": _encode_tags(data.tags).decode(),
+        "tags": _encode_json(data.tags).decode(),
         "now": utc_now(),
     }
     for _ in range(_ATTEMPTS):
@@ -110,7 +110,7 @@ async def _free_slug(db: Executor, base: str) -> str:
     start = 2
     while True:
         candidates = [slugs.numbered(base, number) for number in range(start, start + _CANDIDATES)]
-        taken = {row[0] for row in await db.all(_TAKEN_SLUGS, {"slugs": _encode_tags(candidates).decode()})}
+        taken = {row[0] for row in await db.all(_TAKEN_SLUGS, {"slugs": _encode_json(candidates).decode()})}
         free = next((slug for slug in candidates if slug not in taken), None)
         if free is not None:
             return free
@@ -175,7 +175,7 @@ async def update(db: Executor, article_id: int, patch: ArticlePatch, if_match: s
     params.update(
         id=article_id,
         set_body=patch.body is not UNSET,
-        tags=None if patch.tags is UNSET else _encode_tags(patch.tags).decode(),
+        tags=None if patch.tags is UNSET else _encode_json(patch.tags).decode(),
         if_match=if_match,
         now=utc_now(),
     )
