@@ -107,7 +107,8 @@ def article_listing(
         ArticleSort | None,
         Parameter(
             description="id (the default), created_at, updated_at (one never updated counts as created), "
-            "published_at (only articles that have one), relevance (with q: its default, best first). Ties by id.",
+            "published_at (only articles that have one), relevance (only with q, a 400 without; q's default, best "
+            "first). Ties by id.",
             examples=[Example(value="published_at")],
         ),
     ] = None,

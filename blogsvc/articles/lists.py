@@ -4,13 +4,14 @@ answers it: made from the templates of sql/articles.sql, one per source, sort an
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
 
 from blogsvc.db.queries import Query, load_queries
 from blogsvc.errors import BadRequest
+from blogsvc.schemas import naive_utc
 
 ArticleSort = Literal["id", "created_at", "updated_at", "published_at", "relevance"]
 Status = Literal["draft", "published"]
@@ -132,7 +133,7 @@ def filters(
 
 
 def _utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.astimezone(UTC).replace(tzinfo=None)
+    return None if moment is None else naive_utc(moment)
 
 
 @functools.cache

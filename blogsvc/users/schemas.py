@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import email_validator
@@ -10,7 +10,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from blogsvc.pagination import Page
-from blogsvc.schemas import Id, Timestamp
+from blogsvc.schemas import Id, Timestamp, naive_utc
 from blogsvc.security import password_policy
 from blogsvc.validation import Check, FieldErrors
 
@@ -129,7 +129,5 @@ class UserFilters(Struct, frozen=True, kw_only=True):
     def params(self) -> dict[str, Any]:
         return {
             "ids": None if self.ids is None else msgspec.json.encode(self.ids).decode(),
-            "updated_since": None
-            if self.updated_since is None
-            else self.updated_since.astimezone(UTC).replace(tzinfo=None),
+            "updated_since": None if self.updated_since is None else naive_utc(self.updated_since),
         }

@@ -179,6 +179,27 @@ async def test_created_after_and_before_any_offset(client: AsyncTestClient[Lites
     assert await ids_of(client, shelf["url"], **window) == [fourth, fifth]
 
 
+@pytest.mark.parametrize(
+    ("after", "before", "everything"),
+    [
+        ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", True),  # outside what UTC can hold
+        ("9999-12-31T23:59:59-01:00", None, False),
+        (None, "0001-01-01T00:00:00+01:00", False),
+    ],
+)
+async def test_times_beyond_the_calendar_are_before_or_after_every_article(
+    client: AsyncTestClient[Litestar], shelf: dict[str, Any], after: str | None, before: str | None, everything: bool
+) -> None:
+    times = {"created_after": after, "created_before": before}
+    query = {name: value for name, value in times.items() if value is not None}
+    assert await ids_of(client, shelf["url"], **query) == (shelf["live"] if everything else [])
+    since = str(after or before)
+    from_the_start = since.startswith("0001")
+    assert await ids_of(client, shelf["url"], updated_since=since) == (shelf["live"] if from_the_start else [])
+    found = await listed(client, "/users", updated_since=since, id=[shelf["author"]["id"]])
+    assert len(found["data"]) == (1 if from_the_start else 0)
+
+
 async def test_updated_since_counts_creation_as_a_change(
     client: AsyncTestClient[Litestar], shelf: dict[str, Any]
 ) -> None:

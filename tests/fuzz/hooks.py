@@ -27,6 +27,9 @@ def filter_case(context: HookContext, case: Case) -> bool:
     # A cursor is valid only as the service issued it (it is signed): one made up is a forgery, rightly a 400.
     if case.query and "cursor" in case.query:
         return False
+    # sort=relevance ranks matches of q: without q it is a 400, as the parameter's description says.
+    if case.query and case.query.get("sort") == "relevance" and "q" not in case.query:
+        return False
     # A password the policy refuses for what no schema states (common or breached, repetitive or
     # sequential, the service's name, the email before the @) is a 400, as the document says in words.
     body = case.body if isinstance(case.body, dict) else {}
