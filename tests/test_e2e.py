@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 import httpx
 import pymysql
 import pytest
+import yoyo
 
+from blogsvc.db import migrate
 from tests.e2e_server import ROOT, STOP_TIMEOUT, Server, service_env
 from tests.helpers import new_user_body
 
@@ -153,6 +155,47 @@ def test_migrate_creates_the_database_and_rolls_back(settings: Settings) -> None
         run_migrate(url)
         assert "users" in tables(url)
         assert applied_migrations(url) == migrations
+    finally:
+        conn = server_connection(url)
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS `{url.database}`")
+        finally:
+            conn.close()
+
+
+def test_articles_written_before_slugs_get_unique_ones(settings: Settings) -> None:
+    """0007 on articles an earlier version wrote: a slug each from its title, -2, -3 ... for the live ones
+    whose titles make the same slug (by id), the id for one that would still collide; a deleted article
+    keeps the plain slug; every one published when it was created."""
+    url = settings.database.with_database(f"blogsvc_e2e_{secrets.token_hex(4)}")
+    titles = ["Same", "Same!", "Same 2", "same", "Other title", "!!!"]  # the fourth is deleted before 0007
+    try:
+        migrate.create_database(url)
+        backend = yoyo.get_backend(url.to_url())
+        before = yoyo.read_migrations(str(ROOT / "migrations")).filter(lambda m: m.id < "0007")
+        with backend.lock():
+            backend.apply_migrations(backend.to_apply(before))
+        conn = server_connection(url, url.database)
+        with conn.cursor() as cursor:
+            cursor.execute("INSERT INTO users (email, password_hash, created_at) VALUES ('a@example.com', 'x', NOW(6))")
+            for title in titles:
+                cursor.execute("INSERT INTO articles (author_id, title, created_at) VALUES (1, %s, NOW(6))", (title,))
+            cursor.execute("UPDATE articles SET deleted_at = NOW(6) WHERE id = 4")
+        run_migrate(url)
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT title, slug, status, published_at = created_at FROM articles ORDER BY id")
+            rows = cursor.fetchall()
+        conn.close()
+        assert [row[:2] for row in rows] == [
+            ("Same", "same"),
+            ("Same!", "same-2"),
+            ("Same 2", "same-2-3"),  # "same-2" is the second's by then: its id instead
+            ("same", "same"),  # deleted: live articles only are unique
+            ("Other title", "other-title"),
+            ("!!!", "article"),
+        ]
+        assert all(row[2] == "published" and row[3] == 1 for row in rows)
     finally:
         conn = server_connection(url)
         try:
