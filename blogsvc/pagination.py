@@ -33,6 +33,18 @@ _TAG_BYTES = 16
 Position = tuple[int | float | str, ...]
 
 
+def bound_listing(route: str, filters: dict[str, Any]) -> str:
+    """What a cursor of a filtered list is bound to: the route, then the filters asked for (None: not
+    asked) in a fixed order."""
+    asked = sorted((name, value) for name, value in filters.items() if value is not None)
+    return route + "|" + msgspec.json.encode(asked).decode()
+
+
+def id_batch(ids: list[int] | None) -> tuple[int, ...] | None:
+    """An `id` filter as the queries take it: each id once, in order (the page's order is the list's own)."""
+    return None if ids is None else tuple(sorted(set(ids)))
+
+
 class Page(msgspec.Struct, Generic[T]):
     """The envelope of every list; each resource subclasses it (UserPage, ...) for a readable OpenAPI name."""
 

@@ -11,6 +11,7 @@ import msgspec
 
 from blogsvc.db.queries import Query, load_queries
 from blogsvc.errors import BadRequest
+from blogsvc.pagination import bound_listing, id_batch
 from blogsvc.schemas import naive_utc
 
 ArticleSort = Literal["id", "created_at", "updated_at", "published_at", "relevance"]
@@ -73,7 +74,7 @@ class ArticleFilters(msgspec.Struct, frozen=True, kw_only=True):
             del asked["sort"]
         if not asked:
             return route
-        return route + "|" + msgspec.json.encode(sorted(asked.items(), key=lambda item: item[0])).decode()
+        return bound_listing(route, asked)
 
     def source(self) -> Source:
         """Where the rows come from: the most selective filter asked for."""
@@ -121,7 +122,7 @@ def filters(
         raise BadRequest("sort=relevance needs q: relevance is how well an article matches the search.")
     return ArticleFilters(
         author_id=author_id,
-        ids=None if ids is None else tuple(sorted(set(ids))),
+        ids=id_batch(ids),
         status=status,
         tag=None if tag is None else tag.lower(),
         q=q,

@@ -47,7 +47,7 @@ class Template:
 
     def fill(self, name: str, kind: str, **slots: str) -> Query:
         """The query `name` made of this template with every [slot] filled; KeyError for a slot not given."""
-        return Query(name, kind, _SLOT.sub(lambda use: slots[use[1]], self.sql))
+        return Query(name, kind, self.text(**slots))
 
     def text(self, **slots: str) -> str:
         """This template's SQL with its slots filled, to go in another's slot."""

@@ -12,7 +12,7 @@ from litestar.params import JSONBody, Parameter
 from blogsvc.http.conditional import ETAG_HEADER, NOT_MODIFIED, IfMatch, if_match_versions, tagged
 from blogsvc.http.controllers import AppController, Count, IdsFilter, Listed, UpdatedSince
 from blogsvc.http.problems import problem_responses
-from blogsvc.pagination import MAX_ID
+from blogsvc.pagination import MAX_ID, id_batch
 from blogsvc.security.idempotency import IDEMPOTENT
 from blogsvc.users import repository as users
 from blogsvc.users import verify
@@ -62,9 +62,7 @@ class UserController(AppController):
         count: Count = False,
     ) -> UserPage:
         """List live users. By id, a page at a time."""
-        filters = UserFilters(
-            email=email, ids=None if ids is None else tuple(sorted(set(ids))), updated_since=updated_since
-        )
+        filters = UserFilters(email=email, ids=id_batch(ids), updated_since=updated_since)
         return await users.page(self.state.db, listing.window(filters.listing()), filters, count)
 
     @get(

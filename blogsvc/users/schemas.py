@@ -9,7 +9,7 @@ import email_validator
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from blogsvc.pagination import Page
+from blogsvc.pagination import Page, bound_listing
 from blogsvc.schemas import Id, Timestamp, naive_utc
 from blogsvc.security import password_policy
 from blogsvc.validation import Check, FieldErrors
@@ -123,8 +123,7 @@ class UserFilters(Struct, frozen=True, kw_only=True):
         """What a cursor is bound to: the filters in a fixed order (no filter, or only email: as before)."""
         if self.ids is None and self.updated_since is None:
             return "users" if self.email is None else f"users?email={self.email.lower()}"
-        asked = {"email": self.email and self.email.lower(), **self.params()}
-        return "users|" + msgspec.json.encode(sorted(asked.items(), key=lambda item: item[0])).decode()
+        return bound_listing("users", {"email": self.email and self.email.lower(), **self.params()})
 
     def params(self) -> dict[str, Any]:
         return {
