@@ -30,6 +30,8 @@ pytestmark = pytest.mark.skipif(not GALERA_SH, reason="needs a Galera cluster: m
 # The surviving nodes take up to ~5 s (the cluster's evs.inactive_timeout) to evict the dead one;
 # writes wait for that, reads do not. 503s are allowed only this soon after the kill.
 WINDOW_SECONDS = 8.0
+# And this long after the survivors have settled into a primary component of two.
+SETTLED_MARGIN = 2.0
 
 
 def galera(*args: str) -> str:
@@ -73,7 +75,9 @@ async def test_a_node_killed_under_load(settings: Settings, tmp_path: Path) -> N
             killed_at = time.monotonic()
             await asyncio.to_thread(galera, "kill", "2")
             killed = True
-            await asyncio.sleep(WINDOW_SECONDS + 3)
+            settled_at = await _primary_of_two(3, killed_at + 60)
+            window_end = max(killed_at + WINDOW_SECONDS, settled_at + SETTLED_MARGIN)
+            await asyncio.sleep(window_end + 3 - time.monotonic())
             await load.stop()
         log = server.output()
     finally:
@@ -82,11 +86,12 @@ async def test_a_node_killed_under_load(settings: Settings, tmp_path: Path) -> N
             await asyncio.to_thread(galera, "restart", "2")
 
     failures = load.assert_only_successes_and_503_problems(log)
-    # 503s only in a short window after the kill, and from its end on everything succeeds.
-    late = [a for a in failures if a.started >= killed_at + WINDOW_SECONDS]
-    assert not late, late
+    # 503s only in a short window after the kill (longer if the survivors took longer to agree on
+    # a view of two: a busy machine's CI once saw node 3 refuse reads 8 s on), then all succeed.
+    late = [a for a in failures if a.started >= window_end]
+    assert not late, [(round(a.started - killed_at, 2), a.what, a.body[-80:]) for a in late]
     before = [a for a in load.answers if a.finished < killed_at]
-    after = [a for a in load.answers if a.started >= killed_at + WINDOW_SECONDS]
+    after = [a for a in load.answers if a.started >= window_end]
     assert len(before) > 20 and len(after) > 20, (len(before), len(after))
     assert all(a.ok for a in before), [a for a in before if not a.ok]
     # It failed over to the next node in the list (node 3), where writes were acknowledged.
@@ -101,6 +106,17 @@ async def test_a_node_killed_under_load(settings: Settings, tmp_path: Path) -> N
         finally:
             conn.close()
     assert len(load.articles) > 40
+
+
+async def _primary_of_two(node: int, deadline: float) -> float:
+    """When `node` first reports a primary component of two, synced (polled every 0.2 s)."""
+    while time.monotonic() < deadline:
+        status = await asyncio.to_thread(galera, "status")
+        line = next((line for line in status.splitlines() if line.startswith(f"node{node} ")), "")
+        if "wsrep_cluster_size=2 Primary state=Synced" in line:
+            return time.monotonic()
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"node {node} never settled in a primary component of two: {status}")
 
 
 def _synced(node: int) -> bool:
