@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest migrate db clean lint-deploy image-test docs-check bench bench-quick fuzz
+.PHONY: run test lint typecheck pytest migrate db nats clean lint-deploy image-test docs-check bench bench-quick fuzz
 
 # The install re-runs when the dependencies or the pinned docs assets change (hatch_build.py fetches those).
 $(STAMP): pyproject.toml hatch_build.py blogsvc/docs_assets/packages.toml
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml hatch_build.py blogsvc/docs_assets/packages.toml
 
 db:
 	deploy/local-mariadb.sh ensure
+
+# NATS with JetStream, for the relay's tests (tests/events): the one at BLOGSVC_NATS_URL, else a private one.
+nats:
+	deploy/local-nats.sh ensure
 
 migrate: $(STAMP) db
 	$(BIN)/blogsvc migrate
@@ -33,7 +37,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Twice: on the default driver, then on the optional asyncmy (blogsvc/drivers.py).
-pytest: $(STAMP) db
+pytest: $(STAMP) db nats
 	$(BIN)/pytest
 	BLOGSVC_DB_DRIVER=asyncmy $(BIN)/pytest -q
 
@@ -67,7 +71,7 @@ docs-check: $(STAMP) db
 # The whole suite against a throwaway 3-node MariaDB Galera cluster (deploy/galera.sh), plus the cluster
 # tests (a node killed, a node cut off, under load). A few minutes; .ci/run runs it after `make test`.
 .PHONY: test-galera
-test-galera: $(STAMP)
+test-galera: $(STAMP) nats
 	deploy/galera-test.sh
 
 # blogsvc against the seed tutorial stack, side by side (bench/README.md). Not part of `make test`.

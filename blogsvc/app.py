@@ -15,6 +15,9 @@ from blogsvc.articles.controller import ArticleController, AuthorArticlesControl
 from blogsvc.articles.deep_offsets import LiveRanges
 from blogsvc.config import Settings, from_env
 from blogsvc.db.cluster import Database
+from blogsvc.events.controller import EventController
+from blogsvc.events.sequencer import Sequencer
+from blogsvc.events.watcher import FeedWatcher
 from blogsvc.http import openapi
 from blogsvc.http.body import MAX_BODY_BYTES, JSONOnlyRequest
 from blogsvc.http.controllers import Listing, providers
@@ -23,7 +26,7 @@ from blogsvc.http.problems import problem_details_config
 from blogsvc.http.responses import JSONResponse
 from blogsvc.http.validation import RequestValidator
 from blogsvc.ops import docs
-from blogsvc.ops.background import housekeeping
+from blogsvc.ops.background import housekeeping, in_background
 from blogsvc.ops.health import Lifecycle, readyz
 from blogsvc.ops.logs import request_logger, structlog_plugin
 from blogsvc.ops.metrics import MetricsController, RouteMetrics, pool_gauges
@@ -52,13 +55,15 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
         await hasher.start()
         app.state.db = db = Database.open(settings)
         app.state.hasher = hasher
+        app.state.feed_watcher = watcher = FeedWatcher(db)
         if drain_on_sigterm:
             lifecycle.drain_on_sigterm(settings.drain_delay)
         try:
-            async with pool_gauges(db):
+            async with pool_gauges(db), in_background(Sequencer(db, settings.events_retention_days).run()):
                 yield
         finally:
             # Uvicorn has finished every in-flight request by now; the pool closes last.
+            await watcher.close()
             await db.close()
             hasher.close()
 
@@ -88,6 +93,7 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
             ArticleController,
             AuthorArticlesController,
             TagController,
+            EventController,
         ],
         dependencies=providers(cursors),
         state=state,

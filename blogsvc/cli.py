@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import signal
 import sys
@@ -13,6 +14,7 @@ import uvicorn
 
 from blogsvc import __version__, config
 from blogsvc.db import migrate
+from blogsvc.errors import Gone
 from blogsvc.http.server_protocol import OneWriteHttpToolsProtocol
 from blogsvc.ops.logs import configure_process
 
@@ -40,6 +42,17 @@ def _parser() -> argparse.ArgumentParser:
     mig = commands.add_parser("migrate", help="create the database if missing and apply pending migrations")
     mig.add_argument("--rollback", action="store_true", help="undo the latest applied migration instead")
     commands.add_parser("settings", help="list every setting with its current value (secrets masked)")
+    relay = commands.add_parser("relay", help="publish the change feed to a NATS JetStream stream, in order")
+    relay.add_argument("--nats", required=True, metavar="nats://HOST:PORT", help="the NATS server")
+    relay.add_argument(
+        "--stream", default="blogsvc", type=_stream_name, help="the JetStream stream (made if missing; default blogsvc)"
+    )
+    relay.add_argument(
+        "--prefix",
+        default="blogsvc",
+        type=_stream_name,
+        help="subjects are <prefix>.<resource>.<action> (default blogsvc; another lets deployments share a NATS)",
+    )
     return parser
 
 
@@ -55,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "migrate":
             return _migrate(settings, rollback=args.rollback)
+        if args.command == "relay":
+            return _relay(settings, args.nats, args.stream, args.prefix)
         return _serve(
             settings,
             settings.host if args.host is None else args.host,
@@ -83,6 +98,33 @@ def _migrate(settings: Settings, rollback: bool) -> int:
     done = migrate.rollback_latest(url) if rollback else migrate.apply(url)
     verb = "rolled back" if rollback else "applied"
     print(f"blogsvc: {verb} {', '.join(done) if done else 'nothing'} on {url.host}:{url.port}/{url.database}")
+    return 0
+
+
+def _stream_name(name: str) -> str:
+    if not name or any(c in name for c in ". *>/\\") or len(name) > 100:
+        raise argparse.ArgumentTypeError("a stream name: up to 100 characters, none of . * > / \\ or space")
+    return name
+
+
+def _relay(settings: Settings, nats_url: str, stream: str, prefix: str) -> int:
+    """Relay until SIGTERM or SIGINT (then release the lease so another relay takes over at once)."""
+    from blogsvc.events.relay import relay_forever  # nats-py is only needed here
+
+    async def until_stopped() -> None:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, task.cancel)  # type: ignore[union-attr]  # inside a task
+        await relay_forever(settings, nats_url, stream, prefix)
+
+    migrate.check(settings.database, settings.db_connect_timeout)
+    try:
+        asyncio.run(until_stopped())
+    except asyncio.CancelledError:
+        return 0
+    except Gone as exc:
+        return _fail(f"relay: {exc.detail}", status=1)
     return 0
 
 

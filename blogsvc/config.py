@@ -204,6 +204,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # SHA-256 digests with their scopes (never the tokens); empty: the API is open.
     api_tokens: Annotated[tuple[ApiToken, ...], Meta(description="read:<token>, write:<token>, ...")] = ()
     password_min_length: Annotated[int, Meta(ge=8, le=256, description="the shortest password accepted")] = 8
+    events_retention_days: Annotated[
+        int, Meta(ge=1, le=36500, description="days the change feed keeps an event (GET /events, blogsvc relay)")
+    ] = 7
 
     @property
     def secret(self) -> bytes:

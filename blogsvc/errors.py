@@ -34,6 +34,10 @@ class Conflict(DomainError):
     status, slug = 409, "conflict"
 
 
+class Gone(DomainError):
+    status, slug = 410, "gone"
+
+
 class PreconditionFailed(DomainError):
     status, slug = 412, "precondition-failed"
 

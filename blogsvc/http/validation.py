@@ -224,8 +224,8 @@ def _optional(annotation: Any) -> Any:
 
 
 def _scalar(annotation: Any) -> Any:
-    """int, str, bool, datetime or a Literal, optional or not; None for anything else (a dependency, a Struct)."""
+    """int, float, str, bool, datetime or a Literal, optional or not; None for anything else (a Struct, ...)."""
     annotation = _optional(annotation)
-    if annotation in (int, str, bool, datetime) or get_origin(annotation) is Literal:
+    if annotation in (int, float, str, bool, datetime) or get_origin(annotation) is Literal:
         return annotation
     return None

@@ -149,6 +149,10 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="auth", description="Password verification for the services that log users in."),
             Tag(name="articles", description="Articles, each by one live user: slug, status, tags."),
             Tag(name="tags", description="The tags live articles carry, with how many carry each."),
+            Tag(
+                name="events",
+                description="The change feed: every change of users and articles, in commit order, as CloudEvents.",
+            ),
             Tag(name="service", description="What the service is, and whether it is alive and ready."),
         ],
         use_handler_docstrings=True,
