@@ -3,15 +3,19 @@
 -- change of a user or an article, so a committed change has exactly one and a rolled-back change none,
 -- whichever statement made it (a user's delete or restore cascades to its articles: an event each).
 --
--- Ordering: `id` is taken at insert, but transactions commit in another order, so a reader of
--- `id > last` could pass over a row that commits later. The feed's id is `feed_id` instead, given after
+-- Ordering: an id taken at insert (an auto-increment) comes in another order than the commits, so a
+-- reader of `id > last` could pass over a row that commits later. The feed's id is `feed_id` instead, given after
 -- commit by one sequencer at a time (blogsvc/events/sequencer.py): under the lock of the event_sequencer
 -- row, it numbers committed rows that have none, from last_feed_id on, and commits. Numberings are thus
 -- serial, each one's ids above every earlier one's, so a reader never sees an id with a lower one still
 -- to come. The lease in that row only keeps the others from trying: on a Galera cluster (whose row locks
 -- are per node) two numberings that overlap conflict at certification and one is rolled back.
+-- `id` only tells rows apart and orders a transaction's events: a time-based UUID (MariaDB's UUID type
+-- sorts those by time per server), not an AUTO_INCREMENT, which InnoDB (innodb_autoinc_lock_mode=1)
+-- would lock for the whole of the UPDATE whose trigger inserts the event: a cascade then failed with
+-- 1467 "Failed to read auto-increment value" under concurrent writers.
 CREATE TABLE events (
-    id      BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+    id      UUID NOT NULL DEFAULT UUID(),
     feed_id BIGINT UNSIGNED NULL,
     type    VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     subject VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,

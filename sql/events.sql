@@ -60,8 +60,9 @@ SELECT id FROM events WHERE feed_id IS NULL ORDER BY id LIMIT %(limit)s;
 
 -- name: number_events!
 -- Number the events of `ids` (a JSON array, in order) last + 1, last + 2, ...
-UPDATE events e
-  JOIN JSON_TABLE(%(ids)s, '$[*]' COLUMNS (n FOR ORDINALITY, id BIGINT PATH '$')) batch ON batch.id = e.id
+-- STRAIGHT_JOIN: each row found by its primary key (a scan of a small table would lock every row).
+UPDATE JSON_TABLE(%(ids)s, '$[*]' COLUMNS (n FOR ORDINALITY, id CHAR(36) PATH '$')) batch
+  STRAIGHT_JOIN events e ON e.id = batch.id
    SET e.feed_id = %(last)s + batch.n
  WHERE e.feed_id IS NULL;
 
