@@ -56,6 +56,7 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
         app.state.db = db = Database.open(settings)
         app.state.hasher = hasher
         app.state.feed_watcher = watcher = FeedWatcher(db)
+        lifecycle.on_drain(watcher.release)
         if drain_on_sigterm:
             lifecycle.drain_on_sigterm(settings.drain_delay)
         try:

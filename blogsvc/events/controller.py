@@ -67,7 +67,7 @@ class EventController(AppController):
             seen = watcher.head
             events = await feed.events_after(db, after, limit, types or ())
             remaining = deadline - loop.time()
-            if events or remaining <= 0:
+            if events or remaining <= 0 or watcher.released:
                 break
             await watcher.wait_beyond(max(after, seen), remaining)
         data = _EVENTS.decode(b"[" + b",".join(event.cloudevent for event in events) + b"]")

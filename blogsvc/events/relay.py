@@ -102,19 +102,19 @@ class Relay:
 
     async def _publish_all(self) -> None:
         loop = asyncio.get_running_loop()
-        position = await self._resume_from()
+        position, in_stream = await self._resume_from()
         renew_at = loop.time() + LEASE_SECONDS / 5
         while True:
             events = await feed.events_after(self._db, position, BATCH)
             for event in events:
                 try:
-                    await self._publish(event, position)
+                    await self._publish(event, in_stream)
                 except APIError as exc:
                     if exc.err_code != _WRONG_LAST_MSG_ID:
                         raise
-                    position = await self._resume_from()  # the stream holds more (or less) than we knew
+                    position, in_stream = await self._resume_from()  # the stream holds more than we knew
                     break
-                position = event.feed_id
+                position = in_stream = event.feed_id
                 if not await feed.record_relayed(self._db, self._stream, self.holder, position, LEASE_SECONDS):
                     raise LostLease
                 renew_at = loop.time() + LEASE_SECONDS / 5
@@ -126,17 +126,19 @@ class Relay:
                 renew_at = loop.time() + LEASE_SECONDS / 5
             await asyncio.sleep(POLL_EVERY)
 
-    async def _resume_from(self) -> int:
+    async def _resume_from(self) -> tuple[int, int]:
+        """Where to go on from (the stored position, or the stream's last event if further), and the
+        stream's last event id (0: none of ours)."""
         stored = await feed.relayed_through(self._db, self._stream)
         in_stream = await last_in_stream(self._js, self._stream)
-        if in_stream != stored:
-            log.info("relay: stream %s has events through %d, the database says %d", self._stream, in_stream, stored)
-        return max(stored, in_stream)
+        if in_stream > stored:
+            log.info("relay: stream %s has events through %d, the database said %d", self._stream, in_stream, stored)
+        return max(stored, in_stream), in_stream
 
-    async def _publish(self, event: feed.FeedEvent, previous: int) -> None:
+    async def _publish(self, event: feed.FeedEvent, stream_last: int) -> None:
         headers = {"Nats-Msg-Id": str(event.feed_id)}
-        if previous:
-            headers["Nats-Expected-Last-Msg-Id"] = str(previous)
+        if stream_last:  # the stream must still end with the event before (nothing else came between)
+            headers["Nats-Expected-Last-Msg-Id"] = str(stream_last)
         subject = self._prefix + event.type.removeprefix(PREFIX)
         ack = await self._js.publish(subject, event.cloudevent, stream=self._stream, headers=headers)
         if ack.duplicate:

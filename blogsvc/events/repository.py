@@ -58,9 +58,10 @@ async def events_after(db: Executor, after: int, limit: int, types: Sequence[str
         rows = await db.all(_PAGE, {"after": after, "limit": limit})
     pruned = int(await db.value(_PRUNED_THROUGH, {}))
     if after < pruned:
+        head = await last_feed_id(db)
         raise Gone(
-            f"Events up to {pruned} are no longer kept (older than the retention). Read the resources afresh, "
-            f"then follow the feed from a recent id (after={pruned} is the oldest that can be asked for)."
+            f"Events up to {pruned} are no longer kept (older than the retention). To resync, read the "
+            f"resources afresh, then follow the feed from after={head}, the newest event as of this answer."
         )
     return [FeedEvent(row[0], row[1], _as_bytes(row[2])) for row in rows]
 

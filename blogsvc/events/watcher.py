@@ -24,19 +24,26 @@ class FeedWatcher:
         self._waiting = 0
         self._moved = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
+        self._released = False  # shutting down: no long poll waits any more
 
     @property
     def head(self) -> int:
         return self._head
 
+    @property
+    def released(self) -> bool:
+        return self._released
+
     async def wait_beyond(self, position: int, timeout: float) -> None:
-        """Return once an event after `position` exists, or after `timeout` seconds."""
+        """Return once an event after `position` exists, or after `timeout` seconds, or at shutdown."""
+        if self._released:
+            return
         self._waiting += 1
         if self._poller is None:
             self._poller = asyncio.create_task(self._poll())
         try:
             async with asyncio.timeout(timeout):
-                while self._head <= position:
+                while self._head <= position and not self._released:
                     await self._moved.wait()
         except TimeoutError:
             pass
@@ -53,11 +60,19 @@ class FeedWatcher:
                     head = self._head
                 if head != self._head:
                     self._head = head
-                    self._moved.set()
-                    self._moved = asyncio.Event()
+                    self._wake()
                 await asyncio.sleep(POLL_EVERY)
         finally:
             self._poller = None
+
+    def _wake(self) -> None:
+        self._moved.set()
+        self._moved = asyncio.Event()
+
+    def release(self) -> None:
+        """Shutdown begins: every long poll answers now (with what it has), so none holds the server up."""
+        self._released = True
+        self._wake()
 
     async def close(self) -> None:
         if self._poller is not None:

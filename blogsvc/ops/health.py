@@ -17,6 +17,8 @@ from blogsvc.http.problems import BAD_HOST, problem_responses
 from blogsvc.ops.docs import Health
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from blogsvc.db.cluster import Database
 
 log = logging.getLogger("blogsvc.health")
@@ -30,6 +32,11 @@ class Lifecycle:
         self.draining = False
         self.readiness_timeout = readiness_timeout
         self.expected_migrations = frozenset(shipped_migrations())
+        self._on_drain: list[Callable[[], None]] = []
+
+    def on_drain(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (in the event loop) when draining begins: what would hold the shutdown up lets go."""
+        self._on_drain.append(callback)
 
     def drain_on_sigterm(self, delay: float) -> None:
         """On SIGTERM, report not ready at once, and pass the signal on to uvicorn `delay` seconds later,
@@ -46,6 +53,8 @@ class Lifecycle:
                 return
             self.draining = True
             log.info("SIGTERM: draining for %.3g s, then finishing in-flight requests", delay)
+            for callback in self._on_drain:
+                loop.call_soon_threadsafe(callback)
             loop.call_soon_threadsafe(loop.call_later, delay, uvicorn_handler, signum, None)
 
         signal.signal(signal.SIGTERM, on_sigterm)

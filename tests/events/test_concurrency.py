@@ -4,6 +4,7 @@ by a commit made through another server."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import statistics
 import time
 from collections import Counter, defaultdict
@@ -151,3 +152,25 @@ async def test_a_long_poll_wakes_within_100_ms_of_a_commit_made_through_another_
     assert max(delays) < WAKE_WITHIN, (
         f"delays {[round(d * 1000) for d in delays]} ms, median {statistics.median(delays) * 1000:.0f} ms"
     )
+
+
+async def test_long_polls_answer_at_once_when_the_server_begins_to_shut_down(
+    settings: Settings, tmp_path: Path, db_conn: pymysql.connections.Connection
+) -> None:
+    server = Server(settings, tmp_path / "serve.log", BLOGSVC_DRAIN_DELAY="1")
+    try:
+        await asyncio.to_thread(server.wait_until_healthy)
+        after = feed_head(db_conn)
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as http:
+            polls = [asyncio.create_task(http.get("/events", params={"after": after, "wait": 30})) for _ in range(3)]
+            await asyncio.sleep(0.5)
+            server.process.send_signal(signal.SIGTERM)
+            signalled = time.monotonic()
+            answers = await asyncio.gather(*polls)
+            answered = time.monotonic() - signalled
+        assert [answer.json() for answer in answers] == [{"data": [], "next_after": after}] * 3
+        assert answered < 5, answered  # not the 30 s they asked to wait
+        stopped = await asyncio.to_thread(server.process.wait, 15)
+        assert stopped == 0 and time.monotonic() - signalled < 10
+    finally:
+        server.stop()

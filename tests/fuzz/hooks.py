@@ -45,6 +45,19 @@ def filter_case(context: HookContext, case: Case) -> bool:
     return True
 
 
+# A long poll on GET /events that finds nothing waits as long as `wait` says (up to 30 s): shortened so the
+# fuzz run does not spend minutes waiting. Positive cases only: a negative one's wait must stay out of range.
+LONGEST_FUZZ_WAIT = 0.2
+
+
+@schemathesis.hook
+def map_case(context: HookContext, case: Case) -> Case:
+    meta = case.meta
+    if meta is not None and meta.generation.mode.is_positive and case.query and "wait" in case.query:
+        case.query["wait"] = min(float(case.query["wait"]), LONGEST_FUZZ_WAIT)
+    return case
+
+
 @schemathesis.check
 def use_after_free_unless_restored(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """schemathesis's use_after_free (run.py excludes the original), except that a successful
