@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -89,10 +90,8 @@ def walk(total: int, limit: int) -> float:
 async def relay(nats_url: str, total: int) -> float:
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
-    try:
+    with contextlib.suppress(nats.js.errors.NotFoundError):
         await js.delete_stream(STREAM)
-    except nats.js.errors.NotFoundError:
-        pass
     started = time.monotonic()
     process = subprocess.Popen(
         [*BLOGSVC, "relay", "--nats", nats_url, "--stream", STREAM, "--prefix", STREAM], env=env(), cwd=REPO
