@@ -45,12 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     relay = commands.add_parser("relay", help="publish the change feed to a NATS JetStream stream, in order")
     relay.add_argument("--nats", required=True, metavar="nats://HOST:PORT", help="the NATS server")
     relay.add_argument(
-        "--stream", default="blogsvc", type=_stream_name, help="the JetStream stream (made if missing; default blogsvc)"
+        "--stream", default="blogsvc", type=_nats_name, help="the JetStream stream (made if missing; default blogsvc)"
     )
     relay.add_argument(
         "--prefix",
         default="blogsvc",
-        type=_stream_name,
+        type=_nats_name,
         help="subjects are <prefix>.<resource>.<action> (default blogsvc; another lets deployments share a NATS)",
     )
     return parser
@@ -101,9 +101,9 @@ def _migrate(settings: Settings, rollback: bool) -> int:
     return 0
 
 
-def _stream_name(name: str) -> str:
+def _nats_name(name: str) -> str:
     if not name or any(c in name for c in ". *>/\\") or len(name) > 100:
-        raise argparse.ArgumentTypeError("a stream name: up to 100 characters, none of . * > / \\ or space")
+        raise argparse.ArgumentTypeError("up to 100 characters, none of . * > / \\ or space")
     return name
 
 

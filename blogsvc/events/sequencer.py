@@ -74,16 +74,15 @@ class Sequencer:
                     return
                 renew_at = loop.time() + RENEW_EVERY
             if loop.time() >= prune_at:
-                await self._prune()
-                prune_at = loop.time() + PRUNE_EVERY
+                # A batch a tick, so that a long backlog of old events never holds the numbering up.
+                pruned = await feed.prune(self._db, self.holder, self._retention, BATCH)
+                if pruned is None:
+                    return
+                if pruned:
+                    log.info("sequencer: deleted %d events older than %s", pruned, self._retention)
+                if pruned < BATCH:
+                    prune_at = loop.time() + PRUNE_EVERY
             await asyncio.sleep(TICK)
-
-    async def _prune(self) -> None:
-        total = 0
-        while (pruned := await feed.prune(self._db, self.holder, self._retention, BATCH)) and pruned > 0:
-            total += pruned
-        if total:
-            log.info("sequencer: pruned %d events older than %s", total, self._retention)
 
     async def _release(self) -> None:
         """Let another take over at once rather than after the lease runs out."""
