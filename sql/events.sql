@@ -41,33 +41,32 @@ UPDATE event_sequencer
 -- name: release_sequencer!
 UPDATE event_sequencer SET lease_until = '1970-01-01 00:00:00' WHERE id = 1 AND holder = %(holder)s;
 
--- name: any_unnumbered$
--- Whether a committed event waits for its number (a plain read never sees uncommitted rows).
-SELECT EXISTS (SELECT 1 FROM events WHERE feed_id IS NULL);
+-- name: unnumbered_events
+-- Committed events without a number, oldest first (a plain read never sees uncommitted rows).
+SELECT id FROM events WHERE feed_id IS NULL ORDER BY id LIMIT %(limit)s;
+
+-- name: advance_sequencer!
+-- In a numbering's transaction, first: move last_feed_id on by `count`, the row locked until COMMIT (so
+-- numberings run one after another); 0 rows when `holder` no longer holds the lease.
+UPDATE event_sequencer SET last_feed_id = last_feed_id + %(count)s
+ WHERE id = 1 AND holder = %(holder)s AND lease_until > UTC_TIMESTAMP(6);
+
+-- name: number_events!
+-- Then number the events of `ids` (a JSON array, in order) from the old last_feed_id + 1 on; fewer rows
+-- than ids when another numbered some meanwhile. STRAIGHT_JOIN: each row found by its primary key (a
+-- scan of a small table would lock every row).
+UPDATE JSON_TABLE(%(ids)s, '$[*]' COLUMNS (n FOR ORDINALITY, id CHAR(36) PATH '$')) batch
+  STRAIGHT_JOIN events e ON e.id = batch.id
+   SET e.feed_id = (SELECT last_feed_id FROM event_sequencer WHERE id = 1) - %(count)s + batch.n
+ WHERE e.feed_id IS NULL;
 
 -- name: lock_sequencer^
--- In a numbering's transaction: the last id given and the pruning mark, the row locked until COMMIT;
--- no row when `holder` no longer holds the lease.
+-- In a prune's transaction: the last id given and the pruning mark, the row locked until COMMIT; no row
+-- when `holder` no longer holds the lease.
 SELECT last_feed_id, pruned_through
   FROM event_sequencer
  WHERE id = 1 AND holder = %(holder)s AND lease_until > UTC_TIMESTAMP(6)
    FOR UPDATE;
-
--- name: unnumbered_events
--- Committed events without a number, oldest first (read after lock_sequencer, so a numbering committed
--- before is seen: its rows have numbers now).
-SELECT id FROM events WHERE feed_id IS NULL ORDER BY id LIMIT %(limit)s;
-
--- name: number_events!
--- Number the events of `ids` (a JSON array, in order) last + 1, last + 2, ...
--- STRAIGHT_JOIN: each row found by its primary key (a scan of a small table would lock every row).
-UPDATE JSON_TABLE(%(ids)s, '$[*]' COLUMNS (n FOR ORDINALITY, id CHAR(36) PATH '$')) batch
-  STRAIGHT_JOIN events e ON e.id = batch.id
-   SET e.feed_id = %(last)s + batch.n
- WHERE e.feed_id IS NULL;
-
--- name: set_last_feed_id!
-UPDATE event_sequencer SET last_feed_id = %(last)s WHERE id = 1;
 
 -- name: first_kept$
 -- The first of the next `limit` events that is not older than `before`, if any: a prune ends before it

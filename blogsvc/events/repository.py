@@ -25,11 +25,10 @@ _PRUNED_THROUGH = _sql.take("pruned_through")
 _LAST_FEED_ID = _sql.take("last_feed_id")
 _CLAIM_SEQUENCER = _sql.take("claim_sequencer")
 _RELEASE_SEQUENCER = _sql.take("release_sequencer")
-_ANY_UNNUMBERED = _sql.take("any_unnumbered")
-_LOCK_SEQUENCER = _sql.take("lock_sequencer")
 _UNNUMBERED = _sql.take("unnumbered_events")
+_ADVANCE_SEQUENCER = _sql.take("advance_sequencer")
 _NUMBER = _sql.take("number_events")
-_SET_LAST = _sql.take("set_last_feed_id")
+_LOCK_SEQUENCER = _sql.take("lock_sequencer")
 _FIRST_KEPT = _sql.take("first_kept")
 _DELETE_THROUGH = _sql.take("delete_events_through")
 _SET_PRUNED = _sql.take("set_pruned_through")
@@ -86,25 +85,20 @@ async def release_sequencer(db: Executor, holder: str) -> None:
     await db.execute(_RELEASE_SEQUENCER, {"holder": holder})
 
 
-async def any_unnumbered(db: Executor) -> bool:
-    return bool(await db.value(_ANY_UNNUMBERED, {}))
-
-
 async def number_committed(db: Database, holder: str, batch: int) -> int | None:
-    """Give the next feed ids to up to `batch` committed events without one, oldest first, in one
-    transaction under the sequencer row's lock: how many, or None if `holder` has lost the lease."""
+    """Give the next feed ids to up to `batch` committed events without one, oldest first: how many (0 costs
+    one read), or None if `holder` has lost the lease. The numbering is one transaction that first locks
+    the sequencer row, so numberings never overlap."""
+    ids = [str(row[0]) for row in await db.all(_UNNUMBERED, {"limit": batch})]
+    if not ids:
+        return 0
+    params = {"holder": holder, "count": len(ids), "ids": msgspec.json.encode(ids).decode()}
 
     async def number(tx: Executor) -> int | None:
-        locked = await tx.one(_LOCK_SEQUENCER, {"holder": holder})
-        if locked is None:
+        if not await tx.execute(_ADVANCE_SEQUENCER, params):
             return None
-        last = int(locked[0])
-        ids = [row[0] for row in await tx.all(_UNNUMBERED, {"limit": batch})]
-        if ids:
-            numbered = await tx.execute(_NUMBER, {"ids": msgspec.json.encode(ids).decode(), "last": last})
-            if numbered != len(ids):  # another numbered some meanwhile (a cluster's other node): start again
-                raise TransientConflict("Events were numbered by two sequencers at once.")
-            await tx.execute(_SET_LAST, {"last": last + len(ids)})
+        if await tx.execute(_NUMBER, params) != len(ids):  # another sequencer numbered some: roll back
+            raise TransientConflict("Events were numbered by two sequencers at once.")
         return len(ids)
 
     return await db.run_in_transaction(number)

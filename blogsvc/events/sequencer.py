@@ -63,12 +63,11 @@ class Sequencer:
         renew_at = loop.time() + RENEW_EVERY
         prune_at = loop.time()
         while True:
-            if await feed.any_unnumbered(self._db):
-                numbered = await feed.number_committed(self._db, self.holder, BATCH)
-                if numbered is None:
-                    return
-                if numbered == BATCH:
-                    continue  # more are waiting
+            numbered = await feed.number_committed(self._db, self.holder, BATCH)
+            if numbered is None:
+                return
+            if numbered == BATCH:
+                continue  # more are waiting
             if loop.time() >= renew_at:
                 if not await feed.claim_sequencer(self._db, self.holder, LEASE_SECONDS):
                     return

@@ -33,7 +33,7 @@ async def test_every_change_of_a_user_is_one_event_with_the_user_as_get_answers(
     client: AsyncTestClient[Litestar], db_conn: pymysql.connections.Connection
 ) -> None:
     after = feed_head(db_conn)
-    user = await _user(client, first_name="Ada")
+    user = await _user(client, first_name="Åda 🚀")
     path = f"/users/{user['id']}"
     whole = {"email": user["email"], "first_name": "Ada", "last_name": "Lovelace", "city": "", "is_active": True}
     changes = [
@@ -71,7 +71,7 @@ async def test_every_change_of_an_article_is_one_event_with_the_article_as_get_a
 ) -> None:
     author = await _user(client)
     after = feed_head(db_conn)
-    article = await _article(client, author["id"], "Feed me")
+    article = await _article(client, author["id"], "Crème brûlée 🍮")
     path = f"/articles/{article['id']}"
     (event,), after = await follow(client, after, 1, path)
     assert (event["type"], event["data"]) == ("blogsvc.article.created", article)
