@@ -5,9 +5,10 @@
 Makes a database (bench_feed), writes `--events` changes in big statements (users, then articles with
 1 KB bodies: an event each, from the triggers), then starts `blogsvc serve --workers 1` and measures:
 how long its sequencer takes to number them all (events/s), one consumer walking the whole feed through
-GET /events with limit=1000 and limit=100 (events/s), and `blogsvc relay` publishing it all to a new
-JetStream stream (events/s, from start to the last acknowledged publish, lease and stream creation
-included). The JSON goes to bench/results/feed-<stamp>.json; the database and the stream are removed
+GET /events with limit=1000 and limit=100 (events/s), how soon a long poll on that server answers after
+a user is created through a second server (20 times: median and worst, in ms), and `blogsvc relay`
+publishing it all to a new JetStream stream (events/s, from start to the last acknowledged publish, lease
+and stream creation included). The JSON goes to bench/results/feed-<stamp>.json; the database and the stream are removed
 at the end.
 """
 
@@ -20,6 +21,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +37,7 @@ BLOGSVC = [sys.executable, "-m", "blogsvc"]
 DATABASE = "bench_feed"
 STREAM = "bench_feed"
 PORT = 8097
+OTHER_PORT = 8096
 
 
 def sql(statement: str, database: str | None = DATABASE) -> Any:
@@ -87,6 +90,32 @@ def walk(total: int, limit: int) -> float:
     return time.monotonic() - started
 
 
+def wake_delays(after: int, rounds: int = 20) -> list[float]:
+    """Seconds from a create's answer (through the other server) to the answer of a long poll for it."""
+    delays = []
+    with (
+        httpx.Client(base_url=f"http://127.0.0.1:{PORT}", timeout=60) as poller,
+        httpx.Client(base_url=f"http://127.0.0.1:{OTHER_PORT}", timeout=60) as writer,
+    ):
+        for n in range(rounds):
+            body = {"email": f"wake{n}@example.com", "password": "correct horse battery"}
+            answered: list[float] = []
+
+            def poll(after: int = after, answered: list[float] = answered) -> None:
+                poller.get("/events", params={"after": after, "wait": 10})
+                answered.append(time.monotonic())
+
+            thread = threading.Thread(target=poll)
+            thread.start()
+            time.sleep(0.3)
+            writer.post("/users", json=body).raise_for_status()
+            committed = time.monotonic()
+            thread.join()
+            delays.append(answered[0] - committed)
+            after += 1
+    return delays
+
+
 async def relay(nats_url: str, total: int) -> float:
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
@@ -117,20 +146,26 @@ def main() -> None:
     parser.add_argument("--nats", default="nats://127.0.0.1:4222")
     args = parser.parse_args()
     load(args.events)
-    server = subprocess.Popen([*BLOGSVC, "serve", "--port", str(PORT), "--workers", "1"], env=env(), cwd=REPO)
+    servers = [
+        subprocess.Popen([*BLOGSVC, "serve", "--port", str(port), "--workers", "1"], env=env(), cwd=REPO)
+        for port in (PORT, OTHER_PORT)
+    ]
     try:
         numbering = wait_numbered(args.events)
         walks = {limit: walk(args.events, limit) for limit in (1000, 100)}
+        delays = sorted(wake_delays(args.events))
     finally:
-        server.terminate()
-        server.wait()
-    relaying = asyncio.run(relay(args.nats, args.events))
+        for server in servers:
+            server.terminate()
+            server.wait()
+    relaying = asyncio.run(relay(args.nats, args.events + len(delays)))
     sql(f"DROP DATABASE {DATABASE}", None)
     result = {
         "events": args.events,
         "numbered_per_s": round(args.events / numbering),
         "get_events_per_s": {f"limit={limit}": round(args.events / seconds) for limit, seconds in walks.items()},
         "relayed_per_s": round(args.events / relaying),
+        "long_poll_wake_ms": {"median": round(delays[len(delays) // 2] * 1000, 1), "max": round(delays[-1] * 1000, 1)},
     }
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
