@@ -2,10 +2,10 @@
 goes to subject <prefix>.<resource>.<action> (by default its type: blogsvc.article.updated, ...; another
 prefix lets several deployments share one NATS) with Nats-Msg-Id = its feed id, so a resend is
 dropped as a duplicate, and Nats-Expected-Last-Msg-Id = the one before, so the stream refuses anything
-out of order (even from a relay that lost its lease without knowing). After each acknowledged publish
-the relay stores how far it got (event_relays); it resumes from there, or from the stream's own last
-event if that is further (it crashed between the two). One relay per stream works at a time, by a lease
-row; another waits until that lease runs out."""
+out of order (even from a relay that lost its lease without knowing). Publishes are pipelined, and as
+their acknowledgements come the relay stores how far it got (event_relays, a write at a time); it
+resumes from there, or from the stream's own last event if that is further (it crashed between the
+two). One relay per stream works at a time, by a lease row; another waits until that lease runs out."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import nats
-from nats.js.api import StorageType, StreamConfig
+from nats.js.api import PubAck, StorageType, StreamConfig
 from nats.js.errors import APIError, NotFoundError
 
 from blogsvc.db.cluster import Database
@@ -34,7 +34,8 @@ DUPLICATE_WINDOW = 600.0  # seconds JetStream remembers a Nats-Msg-Id
 LEASE_SECONDS = 5.0
 STANDBY_CHECK_EVERY = 1.0
 POLL_EVERY = 0.02  # for new events, when the relay has caught up
-BATCH = 500
+BATCH = 500  # events read, then published without waiting for each acknowledgement
+ACK_TIMEOUT = 10.0  # seconds JetStream gets to acknowledge a publish
 _WRONG_LAST_MSG_ID = 10070  # JetStream's error code: Nats-Expected-Last-Msg-Id did not match
 
 
@@ -66,6 +67,42 @@ async def last_in_stream(js: JetStreamContext, stream: str) -> int:
         return 0
     msg_id = (message.headers or {}).get("Nats-Msg-Id", "")
     return int(msg_id) if msg_id.isdigit() else 0
+
+
+class Recorder:
+    """Stores the newest acknowledged position in event_relays as acknowledgements come, one write at a
+    time, so that publishing never waits for the database (a crash between the two is covered by the
+    stream's own last event: Relay._resume_from)."""
+
+    def __init__(self, db: Database, stream: str, holder: str, stored: int) -> None:
+        self._db = db
+        self._stream = stream
+        self._holder = holder
+        self._acknowledged = self._stored = stored
+        self._new = asyncio.Event()
+        self._failure: Exception | None = None
+
+    def acknowledged(self, position: int) -> None:
+        self._acknowledged = position
+        self._new.set()
+
+    def check(self) -> None:
+        """Raise what stopped the storing: LostLease (another relay holds the lease now) or a database error."""
+        if self._failure is not None:
+            raise self._failure
+
+    async def run(self) -> None:
+        try:
+            while True:
+                await self._new.wait()
+                self._new.clear()
+                position = self._acknowledged
+                if position > self._stored:
+                    if not await feed.record_relayed(self._db, self._stream, self._holder, position, LEASE_SECONDS):
+                        raise LostLease
+                    self._stored = position
+        except Exception as exc:
+            self._failure = exc
 
 
 class Relay:
@@ -101,30 +138,42 @@ class Relay:
             await asyncio.shield(self._release())
 
     async def _publish_all(self) -> None:
+        """Publish a batch at a time, pipelined (acknowledgements awaited in order), each event after
+        the one before it; the recorder stores each acknowledged position as it comes."""
         loop = asyncio.get_running_loop()
         position, in_stream = await self._resume_from()
-        renew_at = loop.time() + LEASE_SECONDS / 5
-        while True:
-            events = await feed.events_after(self._db, position, BATCH)
-            for event in events:
+        recorder = Recorder(self._db, self._stream, self.holder, position)
+        recording = asyncio.create_task(recorder.run())
+        try:
+            renew_at = loop.time() + LEASE_SECONDS / 5
+            while True:
+                recorder.check()
+                events = await feed.events_after(self._db, position, BATCH)
+                if not events:
+                    if loop.time() >= renew_at:
+                        if not await feed.claim_relay(self._db, self._stream, self.holder, LEASE_SECONDS):
+                            raise LostLease
+                        renew_at = loop.time() + LEASE_SECONDS / 5
+                    await asyncio.sleep(POLL_EVERY)
+                    continue
+                acks = []
+                for event in events:
+                    acks.append(await self._publish(event, in_stream))
+                    in_stream = event.feed_id
                 try:
-                    await self._publish(event, in_stream)
+                    for event, ack in zip(events, acks, strict=True):
+                        await asyncio.wait_for(ack, ACK_TIMEOUT)
+                        position = event.feed_id
+                        recorder.acknowledged(position)
                 except APIError as exc:
+                    await asyncio.gather(*acks, return_exceptions=True)
                     if exc.err_code != _WRONG_LAST_MSG_ID:
                         raise
                     position, in_stream = await self._resume_from()  # the stream holds more than we knew
-                    break
-                position = in_stream = event.feed_id
-                if not await feed.record_relayed(self._db, self._stream, self.holder, position, LEASE_SECONDS):
-                    raise LostLease
                 renew_at = loop.time() + LEASE_SECONDS / 5
-            if events:
-                continue
-            if loop.time() >= renew_at:
-                if not await feed.claim_relay(self._db, self._stream, self.holder, LEASE_SECONDS):
-                    raise LostLease
-                renew_at = loop.time() + LEASE_SECONDS / 5
-            await asyncio.sleep(POLL_EVERY)
+        finally:
+            recording.cancel()
+            await asyncio.gather(recording, return_exceptions=True)
 
     async def _resume_from(self) -> tuple[int, int]:
         """Where to go on from (the stored position, or the stream's last event if further), and the
@@ -135,14 +184,13 @@ class Relay:
             log.info("relay: stream %s has events through %d, the database said %d", self._stream, in_stream, stored)
         return max(stored, in_stream), in_stream
 
-    async def _publish(self, event: feed.FeedEvent, stream_last: int) -> None:
+    async def _publish(self, event: feed.FeedEvent, stream_last: int) -> asyncio.Future[PubAck]:
+        """Send one event; the future of its acknowledgement."""
         headers = {"Nats-Msg-Id": str(event.feed_id)}
         if stream_last:  # the stream must still end with the event before (nothing else came between)
             headers["Nats-Expected-Last-Msg-Id"] = str(stream_last)
         subject = self._prefix + event.type.removeprefix(PREFIX)
-        ack = await self._js.publish(subject, event.cloudevent, stream=self._stream, headers=headers)
-        if ack.duplicate:
-            log.info("relay: event %d was in stream %s already", event.feed_id, self._stream)
+        return await self._js.publish_async(subject, event.cloudevent, stream=self._stream, headers=headers)
 
     async def _release(self) -> None:
         try:

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from blogsvc.config import Settings
 
 NATS_URL = os.environ.get("BLOGSVC_NATS_URL", "nats://127.0.0.1:4222")
-CHANGES = 2000
 
 
 class RelayProcess:
@@ -87,10 +86,10 @@ async def test_a_relay_killed_mid_stream_and_started_again_leaves_every_event_on
         # The stream is to get this test's events only: its relays start where the feed is now, as an
         # operator would start a new stream (docs/operations.md).
         cursor.execute("INSERT INTO event_relays (stream, relayed_through) VALUES (%s, %s)", (stream, start))
-        # 2,000 users in one statement: an event each, from the trigger.
+        # 10,000 users in one statement: an event each, from the trigger.
         cursor.execute(
             "INSERT INTO users (email, password_hash, created_at)"
-            " SELECT CONCAT('relay', seq, %s, '@example.com'), 'x', UTC_TIMESTAMP(6) FROM seq_1_to_2000",
+            " SELECT CONCAT('relay', seq, %s, '@example.com'), 'x', UTC_TIMESTAMP(6) FROM seq_1_to_10000",
             (token,),
         )
     head = feed_head(db_conn)
@@ -119,9 +118,13 @@ async def test_a_relay_killed_mid_stream_and_started_again_leaves_every_event_on
         # Both waited for the dead one's lease; then one took over and the other went on waiting.
         assert all("another relay publishes" in output for output in outputs), outputs
         assert sum("publishes the change feed" in output for output in outputs) == 1, outputs
-        with db_conn.cursor() as cursor:
-            cursor.execute("SELECT relayed_through FROM event_relays WHERE stream = %s", (stream,))
-            assert cursor.fetchone() == (head,)
+
+        async def stored() -> bool:  # the position follows the acknowledgements, a write at a time
+            with db_conn.cursor() as cursor:
+                cursor.execute("SELECT relayed_through FROM event_relays WHERE stream = %s", (stream,))
+                return bool(cursor.fetchone() == (head,))
+
+        await _wait_for(stored, "the relay to store its position", timeout=5)
 
         # A consumer of the stream gets every event once, in order, as GET /events gives it.
         consumer = await js.pull_subscribe(f"{prefix}.>", stream=stream)
