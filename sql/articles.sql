@@ -189,14 +189,18 @@ SELECT u.deleted_at IS NULL
  WHERE a.id = %(id)s AND a.deleted_at IS NOT NULL;
 
 -- name: delete_author_articles!
--- In the transaction that deletes the author.
-UPDATE articles SET deleted_at = %(now)s, deleted_with_author = TRUE, version = version + 1
+-- In the transaction that deletes the author. FORCE INDEX here and below: an UPDATE locks every row it
+-- reads, and MariaDB chose (deleted_at, id) for the restore, reading and locking every deleted article
+-- of every author (8 concurrent writers then deadlocked dozens of times a second, tests/events).
+UPDATE articles FORCE INDEX (ix_articles_author_deleted_at_id)
+   SET deleted_at = %(now)s, deleted_with_author = TRUE, version = version + 1
  WHERE author_id = %(author_id)s AND deleted_at IS NULL;
 
 -- name: restore_author_articles!
 -- In the transaction that restores the author: exactly the articles deleted with it (a duplicate key
 -- when a live article has taken the slug of one).
-UPDATE articles SET deleted_at = NULL, deleted_with_author = FALSE, version = version + 1
+UPDATE articles FORCE INDEX (ix_articles_author_deleted_at_id)
+   SET deleted_at = NULL, deleted_with_author = FALSE, version = version + 1
  WHERE author_id = %(author_id)s AND deleted_at IS NOT NULL AND deleted_with_author;
 
 -- ---- Lists with filters, a sort, a search or a total ----

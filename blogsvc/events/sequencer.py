@@ -63,15 +63,15 @@ class Sequencer:
         renew_at = loop.time() + RENEW_EVERY
         prune_at = loop.time()
         while True:
+            if loop.time() >= renew_at:
+                if not await feed.claim_sequencer(self._db, self.holder, LEASE_SECONDS):
+                    return
+                renew_at = loop.time() + RENEW_EVERY
             numbered = await feed.number_committed(self._db, self.holder, BATCH)
             if numbered is None:
                 return
             if numbered == BATCH:
                 continue  # more are waiting
-            if loop.time() >= renew_at:
-                if not await feed.claim_sequencer(self._db, self.holder, LEASE_SECONDS):
-                    return
-                renew_at = loop.time() + RENEW_EVERY
             if loop.time() >= prune_at:
                 # A batch a tick, so that a long backlog of old events never holds the numbering up.
                 pruned = await feed.prune(self._db, self.holder, self._retention, BATCH)

@@ -37,9 +37,17 @@ class Writer:
         self.expected: list[tuple[str, str]] = []  # (type, subject), in the order they were acknowledged
         self.live: list[str] = []
         self.deleted: list[str] = []
+        self.conflicts = 0  # answers "rolled back after a conflict", made again
 
     async def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any] | None:
-        response = await self.http.request(method, path, **kwargs)
+        """The call, made again as a careful client would when the database rolled it back after a
+        conflict (a 503 that says so: nothing took effect, so no event may come of it either)."""
+        for _ in range(10):
+            response = await self.http.request(method, path, **kwargs)
+            if response.status_code != 503 or "rolled the change back" not in response.text:
+                break
+            self.conflicts += 1
+            await asyncio.sleep(float(response.headers["retry-after"]) / 10)
         assert response.status_code in (200, 201, 204), (method, path, response.text)
         return response.json() if response.content else None
 
