@@ -119,3 +119,16 @@ def test_parent_and_workers_log_in_one_format_without_colours(
             assert isinstance(json.loads(line), dict), line
         else:
             assert re.match(r"\d{4}-\d\d-\d\dT[\d:.]+Z \[\w+\s*\] ", line), line
+
+
+@pytest.mark.parametrize("args", [["--stream", "a.b"], ["--prefix", "blog svc"], ["--stream", "x" * 101]])
+def test_relay_refuses_a_stream_or_prefix_nats_cannot_take(args: list[str]) -> None:
+    result = blogsvc("relay", "--nats", "nats://127.0.0.1:4222", *args)
+    assert result.returncode == 2
+    assert "up to 100 characters, none of . * > / \\ or space" in result.stderr
+
+
+def test_relay_needs_a_nats_server() -> None:
+    result = blogsvc("relay")
+    assert result.returncode == 2
+    assert "--nats" in result.stderr
