@@ -10,6 +10,7 @@ two). One relay per stream works at a time, by a lease row; another waits until 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,7 @@ STANDBY_CHECK_EVERY = 1.0
 POLL_EVERY = 0.02  # for new events, when the relay has caught up
 BATCH = 500  # events read, then published without waiting for each acknowledgement
 ACK_TIMEOUT = 10.0  # seconds JetStream gets to acknowledge a publish
+CLOSE_TIMEOUT = 3.0  # seconds each of NATS and the database get to close at the end
 _WRONG_LAST_MSG_ID = 10070  # JetStream's error code: Nats-Expected-Last-Msg-Id did not match
 
 
@@ -215,5 +217,8 @@ async def relay_forever(settings: Settings, nats_url: str, stream: str, prefix: 
             sequencer.cancel()
             await asyncio.gather(sequencer, return_exceptions=True)
     finally:
-        await nc.close()
-        await db.close()
+        # Bounded: a relay told to stop must stop, even with NATS or the database gone.
+        for closing in (nc.close(), db.close()):
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    await closing

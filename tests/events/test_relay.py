@@ -48,10 +48,16 @@ class RelayProcess:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
-    def stop(self, signum: int = signal.SIGTERM) -> int:
+    def stop(self, signum: int = signal.SIGTERM) -> int | None:
+        """The exit code once stopped by `signum`; None if it took over 10 s (then it is killed)."""
         if self.process.poll() is None:
             self.process.send_signal(signum)
-        return self.process.wait(timeout=10)
+        try:
+            return self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            return None
 
 
 async def _stream_last(js: JetStreamContext, stream: str) -> tuple[int, int]:
@@ -140,9 +146,11 @@ async def test_a_relay_killed_mid_stream_and_started_again_leaves_every_event_on
             feed += (await client.get("/events", params={"after": after, "limit": 1000})).json()["data"]
         assert [json.loads(m.data) for m in received] == feed
         assert [m.subject for m in received] == [prefix + e["type"].removeprefix("blogsvc") for e in feed]
+        # SIGTERM ends a relay at once and cleanly (it releases its lease).
+        assert [relay.stop() for relay in relays[1:]] == [0, 0]
     finally:
         for relay in relays:
-            relay.stop()
+            relay.stop(signal.SIGKILL)
         with pytest.raises(nats.js.errors.NotFoundError):
             await js.delete_stream(stream)
             await js.stream_info(stream)
