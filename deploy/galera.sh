@@ -87,11 +87,8 @@ wsrep_node_incoming_address=127.0.0.1:$(port "$i")
 wsrep_sst_method=rsync
 wsrep_sst_receive_address=127.0.0.1:$(port "$i" 300)
 # Group and IST ports of its own (the defaults would collide). A dead node is evicted after about
-# 5 s instead of 15: tests/resilience/test_galera.py allows 503s only that long after a kill. A 256 MiB
-# write-set cache, so that a node killed under load can rejoin by IST: every write now also replicates
-# its change-feed event and its numbering, and with 32 MiB a restarted node once took over 300 s to
-# rejoin in CI (most likely a full copy, SST, of the suite's data; its log was gone with the cluster).
-wsrep_provider_options="base_host=127.0.0.1;base_port=$(port "$i" 100);gmcast.listen_addr=tcp://127.0.0.1:$(port "$i" 100);ist.recv_addr=127.0.0.1:$(port "$i" 200);gcache.size=256M;evs.keepalive_period=PT1S;evs.suspect_timeout=PT3S;evs.inactive_timeout=PT5S;evs.inactive_check_period=PT0.5S"
+# 5 s instead of 15: tests/resilience/test_galera.py allows 503s only that long after a kill.
+wsrep_provider_options="base_host=127.0.0.1;base_port=$(port "$i" 100);gmcast.listen_addr=tcp://127.0.0.1:$(port "$i" 100);ist.recv_addr=127.0.0.1:$(port "$i" 200);gcache.size=32M;evs.keepalive_period=PT1S;evs.suspect_timeout=PT3S;evs.inactive_timeout=PT5S;evs.inactive_check_period=PT0.5S"
 EOF
 }
 
