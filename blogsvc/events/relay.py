@@ -21,7 +21,7 @@ from nats.js.errors import APIError, NotFoundError
 from blogsvc.db.cluster import Database
 from blogsvc.errors import Gone
 from blogsvc.events import repository as feed
-from blogsvc.events.sequencer import Sequencer, holder_name
+from blogsvc.events.sequencer import Sequencer, holder_name, release_quietly
 
 if TYPE_CHECKING:
     from nats.js import JetStreamContext
@@ -195,11 +195,7 @@ class Relay:
         return await self._js.publish_async(subject, event.cloudevent, stream=self._stream, headers=headers)
 
     async def _release(self) -> None:
-        try:
-            async with asyncio.timeout(2):
-                await feed.release_relay(self._db, self._stream, self.holder)
-        except Exception as exc:
-            log.info("relay: could not release the lease (%s); it runs out by itself", exc)
+        await release_quietly(feed.release_relay(self._db, self._stream, self.holder), log, "relay")
 
 
 async def relay_forever(settings: Settings, nats_url: str, stream: str, prefix: str = PREFIX) -> None:

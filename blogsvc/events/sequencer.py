@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from blogsvc.events import repository as feed
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from blogsvc.db.cluster import Database
 
 log = logging.getLogger("blogsvc.events")
@@ -84,9 +86,14 @@ class Sequencer:
             await asyncio.sleep(TICK)
 
     async def _release(self) -> None:
-        """Let another take over at once rather than after the lease runs out."""
-        try:
-            async with asyncio.timeout(2):
-                await feed.release_sequencer(self._db, self.holder)
-        except Exception as exc:
-            log.info("sequencer: could not release the lease (%s); it runs out by itself", exc)
+        await release_quietly(feed.release_sequencer(self._db, self.holder), log, "sequencer")
+
+
+async def release_quietly(release: Awaitable[None], logger: logging.Logger, who: str) -> None:
+    """Give a lease up, so that another takes over at once rather than when it runs out; a failure
+    (the database gone) only means that wait."""
+    try:
+        async with asyncio.timeout(2):
+            await release
+    except Exception as exc:
+        logger.info("%s: could not release the lease (%s); it runs out by itself", who, exc)
