@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import math
 import signal
 import sys
@@ -15,7 +16,8 @@ import uvicorn
 from blogsvc import __version__, config
 from blogsvc.db import migrate
 from blogsvc.errors import Gone
-from blogsvc.http.server_protocol import OneWriteHttpToolsProtocol
+from blogsvc.http.server_protocol import ConnectionLimits, ServerProtocol
+from blogsvc.ops import metrics
 from blogsvc.ops.logs import configure_process
 
 if TYPE_CHECKING:
@@ -144,7 +146,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         port=port,
         workers=workers,
         loop="uvloop",
-        http=OneWriteHttpToolsProtocol,
+        # The connection's limits (slow or huge requests, requests in progress) are the protocol's: uvicorn's
+        # own concurrency limit counted idle connections too, probes included.
+        http=functools.partial(  # type: ignore[arg-type]  # called as the class would be
+            ServerProtocol, limits=_limits(settings), on_rejected=metrics.connection_closed
+        ),
         # The service never reads the client's address or scheme (Location headers are paths), so
         # X-Forwarded-* would be parsed for nothing; and the server's name is nobody's business.
         proxy_headers=False,
@@ -154,8 +160,15 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
-        # A backstop against overload: past this many connections or requests at once, a worker
-        # answers 503 at once instead of queueing more work (0: no limit).
-        limit_concurrency=settings.limit_concurrency or None,
     )
     return 0
+
+
+def _limits(settings: Settings) -> ConnectionLimits:
+    return ConnectionLimits(
+        header_timeout=settings.header_timeout,
+        body_timeout=settings.body_timeout,
+        # A backstop against overload: past this many requests at once, a worker answers 503 at once
+        # instead of queueing more work (0: no limit).
+        max_requests=settings.limit_concurrency or None,
+    )

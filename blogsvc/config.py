@@ -196,8 +196,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         int, Meta(ge=0, le=10, description="retries of a write the database rolled back for a conflict")
     ] = 3
     limit_concurrency: Annotated[
-        int, Meta(ge=0, le=1_000_000, description="connections per worker before it answers 503 (0: no limit)")
+        int,
+        Meta(ge=0, le=1_000_000, description="requests in progress per worker before it answers 503 (0: no limit)"),
     ] = 1000
+    header_timeout: Annotated[
+        float, Meta(ge=0.1, le=300, description="seconds a request's headers may take to arrive (then 408)")
+    ] = 5.0
+    body_timeout: Annotated[
+        float, Meta(ge=0.1, le=3600, description="seconds a request's body may take once its headers are in (then 408)")
+    ] = 10.0
     env: Annotated[Literal["development", "production"], Meta(description="production refuses to run open")] = (
         "development"
     )

@@ -16,33 +16,30 @@ import re
 import secrets
 import time
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
-import msgspec
 from litestar.enums import ScopeType
 
 from blogsvc.http import conditional, headers
 from blogsvc.http.methods import ALLOW, AllowedMethods, with_head
+from blogsvc.http.problems import problem_document
+from blogsvc.http.server_protocol import ANSWERED_BY_SERVER
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
+    from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, ReceiveMessage, Scope, Send
 
 _NO_CONTENT = 204
 _METHOD_NOT_ALLOWED = 405
 _IF_NONE_MATCH = b"if-none-match"
 _HOST = b"host"
+_TRANSFER_ENCODING = b"transfer-encoding"
 # RFC 9112 3.2: a server answers 400 to an HTTP/1.1 request with no Host header, or more than one.
-_BAD_HOST = msgspec.json.encode(
-    {
-        "type": "urn:blogsvc:problem:bad-request",
-        "title": "Bad Request",
-        "status": 400,
-        "detail": "An HTTP/1.1 request needs exactly one Host header.",
-    }
-)
-_BAD_HOST_HEADERS = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(_BAD_HOST)).encode())]
+_BAD_HOST = problem_document(400, "An HTTP/1.1 request needs exactly one Host header.")
+# A body's framing is plain chunked or a Content-Length: any other coding (identity, gzip, a list) is one
+# that a proxy in front may read differently (request smuggling), and the service takes none of them.
+_BAD_TRANSFER_ENCODING = problem_document(400, "Transfer-Encoding may only be chunked.")
 REQUEST_ID_HEADER = b"x-request-id"
 # A caller's id is kept only if it is a plain token: nothing to inject into a log line.
 _GOOD_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
@@ -78,8 +75,8 @@ class Edge:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        given_id = if_none_match = None
-        hosts = 0
+        given_id = if_none_match = transfer_encoding = None
+        hosts = codings = 0
         for name, value in scope["headers"]:  # one pass over the request's headers
             if name == _HOST:
                 hosts += 1
@@ -87,13 +84,30 @@ class Edge:
                 given_id = value
             elif name == _IF_NONE_MATCH and method in ("GET", "HEAD"):
                 if_none_match = value
+            elif name == _TRANSFER_ENCODING:
+                codings += 1
+                transfer_encoding = value
         this_id = request_id_for(given_id)
-        status = 500
+        if hosts != 1 and scope["http_version"] == "1.1":
+            refused: bytes | None = _BAD_HOST
+        elif codings and (codings > 1 or transfer_encoding.strip().lower() != b"chunked"):  # type: ignore[union-attr]
+            refused = _BAD_TRANSFER_ENCODING
+        else:
+            refused = None
+        status = 0  # until the response starts
+        client_gone = False
         # HEAD runs the GET route: the router sees GET (in a copy: the server keeps its HEAD and sends no
         # body), and the body is dropped here too, whatever the server.
         head = method == "HEAD"
         app_scope = {**scope, "method": "GET"} if head else scope
         body_dropped = head
+
+        async def receive_watched() -> ReceiveMessage:
+            nonlocal client_gone
+            message = await receive()
+            if message["type"] == "http.disconnect" and status == 0:
+                client_gone = True
+            return message
 
         async def send_completed(message: Message) -> None:
             nonlocal status, body_dropped
@@ -121,13 +135,17 @@ class Edge:
         in_progress.inc()
         started = time.perf_counter()
         try:
-            if hosts == 1 or scope["http_version"] != "1.1":
-                await self.app(app_scope, receive, send_completed)
+            if refused is None:
+                await self.app(app_scope, receive_watched, send_completed)
             else:
-                await send_completed(_bad_host_start())
-                await send_completed({"type": "http.response.body", "body": _BAD_HOST, "more_body": False})
+                await send_completed(_bad_request_start(refused))
+                await send_completed({"type": "http.response.body", "body": refused, "more_body": False})
         finally:
             seconds = time.perf_counter() - started
+            if client_gone:  # gone before the answer: not the server's error (nginx's 499), unless it timed out
+                status = cast("int", scope.get(ANSWERED_BY_SERVER, 499))
+            elif status == 0:
+                status = 500
             in_progress.dec()
             # Set by the router: requests no route matched are not counted (their paths are unbounded).
             route = app_scope.get("path_template")
@@ -138,8 +156,13 @@ class Edge:
             request_id.reset(token)
 
 
-def _bad_host_start() -> HTTPResponseStartEvent:
-    return {"type": "http.response.start", "status": 400, "headers": _BAD_HOST_HEADERS}
+def _bad_request_start(body: bytes) -> HTTPResponseStartEvent:
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", b"%d" % len(body)),
+        (b"connection", b"close"),  # what follows such a request is not to be trusted to frame the next
+    ]
+    return {"type": "http.response.start", "status": 400, "headers": headers}
 
 
 # Unique without a system call per request: a random prefix per process, then a counter.

@@ -54,6 +54,14 @@ def problem_response(status: int, description: str | None = None) -> ResponseSpe
 BAD_HOST = problem_response(400, "Bad Request: an HTTP/1.1 request without exactly one Host header")
 
 
+def problem_document(status: int, detail: str) -> bytes:
+    """A problem document's JSON, for answers made outside Litestar (the edge, the server protocol)."""
+    phrase = HTTPStatus(status).phrase
+    return msgspec.json.encode(
+        Problem(f"urn:blogsvc:problem:{phrase.lower().replace(' ', '-')}", phrase, status, detail)
+    )
+
+
 def problem_responses(*statuses: int, body: bool = False) -> dict[int, ResponseSpec]:
     """OpenAPI entries for the error statuses a route can answer, each a problem document.
     Every caller is a database route, so 503 (database unavailable or busy) is always among them;

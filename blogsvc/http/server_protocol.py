@@ -1,24 +1,235 @@
-"""uvicorn's httptools protocol, with each response leaving in one write.
+"""uvicorn's httptools protocol as `blogsvc serve` runs it: each response leaves in one write, and a
+connection is held only as long as it keeps to the limits below.
 
-uvicorn writes a response's head when the app sends `http.response.start` and its body when the
-app sends `http.response.body`: two system calls for the small JSON answers this service gives,
+One write: uvicorn writes a response's head when the app sends `http.response.start` and its body when
+the app sends `http.response.body`: two system calls for the small JSON answers this service gives,
 each a full trip through the TCP stack (14% of a worker's samples under load on single reads). Here the
-connection's writes made in one turn of the event loop are joined and written once, at the start of
-the next turn."""
+connection's writes made in one turn of the event loop are joined and written once, at the start of the
+next turn.
+
+Limits (uvicorn has none of these; its concurrency limit counted idle and half-sent connections, so a
+thousand slow sockets made every request a 503, probes included):
+- a request's head (request line and headers) must arrive within `header_timeout` of the connection
+  opening or of the request's first byte, else 408 (or, if nothing came, the connection just closes);
+- its body within `body_timeout` of the head, else 408 (the app is told the client is gone);
+- a head of at most `max_header_bytes` (give or take one read) and `max_headers` fields, else 431;
+- at most `max_requests` requests in progress in the worker, else 503; the probes are never refused,
+  and a connection that is only open, or still sending its head, is not a request in progress.
+Each is answered with a problem document and `Connection: close`, and reported to `on_rejected`
+(metrics and a log line, ops/metrics.py). A timer is armed only when a head or body is still incomplete
+after a read, so a request that arrives whole (nearly all) costs none."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+import httptools
+import msgspec
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from blogsvc.http import headers
+from blogsvc.http.problems import problem_document
 
 if TYPE_CHECKING:
     import asyncio
 
+    from litestar.types import Receive, Scope, Send
 
-class OneWriteHttpToolsProtocol(HttpToolsProtocol):
+# In a request's scope once the server has answered for it (a body that came too slowly): the Edge logs
+# and counts that status instead of the 499 of a client that went away.
+ANSWERED_BY_SERVER = "blogsvc.answered_by_server"
+PROBES = frozenset({"/healthz", "/readyz"})
+LINGER = 2.0  # seconds a refused connection is still read (and dropped) after its answer, before the close
+
+# (reason, status): status 0 when the connection was closed without an answer (it had sent nothing).
+RejectionRecorder = Callable[[str, int], None]
+
+
+class ConnectionLimits(msgspec.Struct, frozen=True):
+    header_timeout: float = 5.0
+    body_timeout: float = 10.0
+    max_requests: int | None = 1000  # in progress per worker, probes not counted; None: no limit
+    max_header_bytes: int = 64 * 1024
+    max_headers: int = 100
+
+
+class _Refusal(Exception):
+    """Raised in a parser callback to stop the parse; feed_data raises it again as the __context__ of its own."""
+
+    def __init__(self, reason: str, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.reason, self.status, self.detail = reason, status, detail
+
+
+class ServerProtocol(HttpToolsProtocol):
+    def __init__(
+        self,
+        *args: Any,
+        limits: ConnectionLimits | None = None,
+        on_rejected: RejectionRecorder | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits or ConnectionLimits()
+        self.limit_concurrency = None  # uvicorn's check counts connections; _start_asgi_task counts requests
+        self._on_rejected = on_rejected or _not_recorded
+        self._timer: asyncio.TimerHandle | None = None
+        self._in_head = False  # a request has begun and its head is not all in
+        self._in_body = False  # the head is in, the body is not
+        self._head_bytes = 0  # read since the last head was complete (or the connection opened)
+        self._lingering = False
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(_JoinedWrites(transport, self.loop))  # type: ignore[arg-type]
+        self._arm(self.limits.header_timeout, self._head_too_slow)  # a connection that sends nothing too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingering:  # answered and closing: what still comes is dropped
+            return
+        self._unset_keepalive_if_required()
+        if not self._in_body:
+            self._head_bytes += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:  # as uvicorn's own data_received
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+        except httptools.HttpParserError as exc:
+            refusal = exc.__context__ if isinstance(exc.__context__, _Refusal) else None
+            self._refuse(refusal or _Refusal("bad_request", 400, "The request is not valid HTTP/1.1."))
+            return
+        if self._in_head:
+            if self._head_bytes > self.limits.max_header_bytes:
+                self._refuse(_head_too_large(self.limits))
+            elif self._timer is None:
+                self._arm(self.limits.header_timeout, self._head_too_slow)
+        elif self._in_body and self._timer is None:
+            self._arm(self.limits.body_timeout, self._body_too_slow)
+
+    # Parser callbacks
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        super().on_header(name, value)
+        if len(self.headers) > self.limits.max_headers:
+            raise _Refusal("too_many_headers", 431, f"A request may have at most {self.limits.max_headers} headers.")
+
+    def on_headers_complete(self) -> None:
+        self._in_head, self._in_body = False, True
+        self._head_bytes = 0  # counted from here: so a head may pass the limit by the rest of one read
+        self._disarm()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._in_body = False
+        self._disarm()
+        super().on_message_complete()
+
+    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        limit = self.limits.max_requests
+        if limit is not None and len(self.tasks) >= limit and cycle.scope["path"] not in PROBES:
+            self._on_rejected("overloaded", 503)
+            app = _overloaded
+        super()._start_asgi_task(cycle, app)
+
+    # Limits
+    def _arm(self, seconds: float, callback: Callable[[], None]) -> None:
+        self._disarm()
+        self._timer = self.loop.call_later(seconds, callback)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _head_too_slow(self) -> None:
+        self._timer = None
+        if self.transport.is_closing():
+            return
+        if not self._in_head:  # nothing sent: no request to answer
+            self._on_rejected("header_timeout", 0)
+            self.transport.close()
+            return
+        seconds = f"{self.limits.header_timeout:g}"
+        self._refuse(_Refusal("header_timeout", 408, f"The request's headers did not arrive within {seconds} s."))
+
+    def _body_too_slow(self) -> None:
+        self._timer = None
+        cycle = self.cycle
+        if self.transport.is_closing() or cycle is None:
+            return
+        seconds = f"{self.limits.body_timeout:g}"
+        refusal = _Refusal("body_timeout", 408, f"The request's body did not arrive within {seconds} s.")
+        if cycle.response_started:  # the app answered before reading it all: nothing more to say
+            self._on_rejected(refusal.reason, 0)
+            self.transport.close()
+            return
+        cycle.scope[ANSWERED_BY_SERVER] = refusal.status  # type: ignore[literal-required]
+        cycle.disconnected = True  # the app's receive() says the client is gone; what it sends is dropped
+        cycle.message_event.set()
+        self._refuse(refusal)
+
+    def _refuse(self, refusal: _Refusal) -> None:
+        """Answer with a problem document and end the connection (keep-alive cannot go on after any of these).
+
+        The close lingers, as nginx's does: the answer goes, then the sending side is shut, and what the
+        client still sends is read and dropped for LINGER seconds. A plain close with unread bytes makes
+        the kernel reset the connection, and the client would see the reset instead of the answer."""
+        self._disarm()
+        self._on_rejected(refusal.reason, refusal.status)
+        if self.transport.is_closing():
+            return
+        self.transport.write(answer(refusal.status, refusal.detail))
+        self._lingering = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self._arm(LINGER, self.transport.close)
+
+
+def _head_too_large(limits: ConnectionLimits) -> _Refusal:
+    return _Refusal("headers_too_large", 431, f"A request's headers may hold at most {limits.max_header_bytes} bytes.")
+
+
+def answer(status: int, detail: str, extra: tuple[tuple[bytes, bytes], ...] = ()) -> bytes:
+    """A whole HTTP/1.1 response carrying a problem document, that closes the connection."""
+    body = problem_document(status, detail)
+    head = [
+        STATUS_LINE[status],
+        b"content-type: application/problem+json\r\n",
+        b"content-length: %d\r\n" % len(body),
+        b"connection: close\r\n",
+        *(b"%s: %s\r\n" % header for header in (*headers.ALWAYS, *extra)),
+        b"\r\n",
+    ]
+    return b"".join(head) + body
+
+
+_OVERLOADED = problem_document(503, "The server is busy; try again in a second.")
+_OVERLOADED_HEADERS = [
+    (b"content-type", b"application/problem+json"),
+    (b"content-length", b"%d" % len(_OVERLOADED)),
+    (b"retry-after", b"1"),
+    (b"connection", b"close"),  # a flood's connections are not kept
+    *headers.ALWAYS,
+]
+
+
+async def _overloaded(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 503, "headers": _OVERLOADED_HEADERS})
+    await send({"type": "http.response.body", "body": _OVERLOADED, "more_body": False})
+
+
+def _not_recorded(reason: str, status: int) -> None:
+    pass
 
 
 class _JoinedWrites:
@@ -44,6 +255,10 @@ class _JoinedWrites:
     def close(self) -> None:
         self._flush()
         self._transport.close()
+
+    def write_eof(self) -> None:
+        self._flush()
+        self._transport.write_eof()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)

@@ -18,7 +18,7 @@ from litestar.params import HeaderParameter, ParameterKwarg, QueryParameter
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
 from blogsvc import config
-from blogsvc.validation import FieldErrors, from_json, humane
+from blogsvc.validation import Check, FieldErrors, from_json, humane
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -47,6 +47,7 @@ class Parameter(msgspec.Struct, frozen=True):
     low: int | None = None  # an integer's bounds, checked without msgspec: path ids are on every read's path
     high: int | None = None
     most: int | None = None  # a repeatable query parameter (`?id=1&id=2`): how many values it may have
+    checks: tuple[Check, ...] = ()  # rules beyond the type (an email address), as in a body's Struct
 
 
 class Spec(msgspec.Struct, frozen=True):
@@ -81,11 +82,11 @@ class RequestValidator:
         scope. 415 at once for a body that is not JSON (not a field's fault)."""
         errors = _parameter_errors(spec.parameters, scope) if spec.parameters else []
         if spec.body is not None:
-            if not is_json(_content_type(scope)):
-                raise HTTPException(
-                    status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-                    detail=f"The body must be application/json, not {_content_type(scope).decode() or 'unlabelled'}.",
-                )
+            content_type = _content_type(scope)
+            if not is_json(content_type):
+                raise _unsupported(f"The body must be application/json, not {content_type.decode() or 'unlabelled'}.")
+            if _charset(content_type) not in (None, b"utf-8", b"utf8"):  # JSON is UTF-8 (RFC 8259): read as one
+                raise _unsupported(f"The body must be UTF-8, not {_charset(content_type).decode()}.")  # type: ignore[union-attr]
             try:
                 scope.setdefault("state", {})[VALIDATED] = _body(body, spec.body, state)
             except FieldErrors as exc:
@@ -98,6 +99,19 @@ def is_json(media_type: bytes) -> bool:
     return media_type == b"application/json" or (
         media_type.startswith(b"application/") and media_type.endswith(b"+json")
     )
+
+
+def _charset(media_type: bytes) -> bytes | None:
+    """The charset parameter of a Content-Type, lower-case and unquoted; None without one."""
+    for parameter in media_type.split(b";")[1:]:
+        name, _, value = parameter.partition(b"=")
+        if name.strip().lower() == b"charset":
+            return value.strip().strip(b'"').lower()
+    return None
+
+
+def _unsupported(detail: str) -> HTTPException:
+    return HTTPException(status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE, detail=detail)
 
 
 def _content_type(scope: Scope) -> bytes:
@@ -161,8 +175,12 @@ def _wrong(parameter: Parameter, value: str) -> str | None:
         return None
     try:
         msgspec.convert(value, parameter.kind, strict=False)
+        for check in parameter.checks:
+            check.rule(value)
     except msgspec.ValidationError as exc:
         return humane(str(exc), parameter.kind)
+    except ValueError as exc:
+        return humane(str(exc))
     return None
 
 
@@ -206,13 +224,14 @@ def _parameter(name: str, field: FieldDefinition, path_names: set[str]) -> Param
     low = bounds["ge"] if "ge" in bounds else bounds["gt"] + 1 if "gt" in bounds else None
     high = bounds["le"] if "le" in bounds else bounds["lt"] - 1 if "lt" in bounds else None
     most = kwarg.max_items if repeatable and kwarg is not None else None
+    checks = tuple(meta for meta in field.metadata if isinstance(meta, Check))
     header = kwarg.header or (kwarg.name if isinstance(kwarg, HeaderParameter) else None) if kwarg else None
     if header:
         return Parameter(header, "header", header.lower(), kind, integer, low, high)
     if name in path_names:
         return Parameter(name, "path", name, kind, integer, low, high)
     query = (kwarg.query or (kwarg.name if isinstance(kwarg, QueryParameter) else None) if kwarg else None) or name
-    return Parameter(query, "query", query, kind, integer, low, high, most)
+    return Parameter(query, "query", query, kind, integer, low, high, most, checks)
 
 
 def _optional(annotation: Any) -> Any:

@@ -127,3 +127,8 @@ def log_request(method: str, route: str, status: int, seconds: float) -> None:
         status=status,
         duration_ms=round(seconds * 1000, 3),
     )
+
+
+def log_connection_closed(reason: str, status: int) -> None:
+    """A connection the server closed, or a request it turned away, before a route saw it (server_protocol.py)."""
+    access_log.info("connection closed", logger="blogsvc.access", reason=reason, status=status or None)

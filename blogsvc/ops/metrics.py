@@ -12,6 +12,7 @@ from litestar.plugins.prometheus import PrometheusController
 from prometheus_client import Counter, Gauge, Histogram
 
 from blogsvc.ops.background import in_background
+from blogsvc.ops.logs import log_connection_closed
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -42,6 +43,18 @@ IN_PROGRESS = Gauge(
     ("method", "app_name"),
     multiprocess_mode="livesum",
 )
+CONNECTIONS_CLOSED = Counter(
+    "blogsvc_connections_closed_total",
+    "Connections the server closed for a limit (header_timeout, body_timeout, headers_too_large, "
+    "too_many_headers, bad_request) and requests it turned away (overloaded), by reason.",
+    ["reason"],
+)
+
+
+def connection_closed(reason: str, status: int) -> None:
+    """What the server protocol reports (http/server_protocol.py): counted, and a line in the access log."""
+    CONNECTIONS_CLOSED.labels(reason).inc()
+    log_connection_closed(reason, status)
 
 
 class RouteMetrics:

@@ -24,13 +24,19 @@ from blogsvc.users.schemas import (
     UserPage,
     UserPatch,
     UserReplace,
+    normalized_email,
     password_in_context,
 )
+from blogsvc.validation import Check
 
 # Path ids are matched as text so that only decimal digits pass (see http/validation.py): "1_0", "5e0" are 400s.
 UserId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The user's id.")]
+# Checked as a new user's email is (http/validation.py runs the Check): a spelling no user can have, with
+# spaces around it for one, is a 400, not a match the column's collation would make of it.
 EmailFilter = Annotated[
-    str | None, Parameter(min_length=1, max_length=254, description="Only the live user with this email.")
+    str | None,
+    Parameter(min_length=1, max_length=254, description="Only the live user with this email."),
+    Check(normalized_email),
 ]
 LOCATION = ResponseHeader(name="Location", description="The new user's URL.", documentation_only=True)
 
@@ -62,6 +68,7 @@ class UserController(AppController):
         count: Count = False,
     ) -> UserPage:
         """List live users. By id, a page at a time."""
+        email = None if email is None else normalized_email(email)
         filters = UserFilters(email=email, ids=id_batch(ids), updated_since=updated_since)
         return await users.page(self.state.db, listing.window(filters.listing()), filters, count)
 

@@ -93,7 +93,9 @@ class UserPatch(Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class Credentials(Struct, kw_only=True, forbid_unknown_fields=True):
-    email: Annotated[str, Meta(min_length=1, max_length=254, examples=["ada@example.com"])]
+    # Normalised as a user's email is, so that the lookup and the lockout see one spelling of an address
+    # (the column's collation ignores trailing spaces: unchecked, each added space had a lockout count of its own).
+    email: Email
     password: Annotated[str, Meta(min_length=1, max_length=256, examples=["correct horse battery staple"])]
 
 

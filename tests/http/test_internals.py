@@ -7,6 +7,7 @@ import asyncio
 import inspect
 from typing import TYPE_CHECKING, Annotated, Any
 
+import httptools
 import msgspec
 import pytest
 import uvicorn
@@ -19,7 +20,7 @@ from uvicorn.protocols.http import httptools_impl
 from uvicorn.server import ServerState
 
 from blogsvc.http.controllers import AppController
-from blogsvc.http.server_protocol import OneWriteHttpToolsProtocol, _JoinedWrites
+from blogsvc.http.server_protocol import ServerProtocol, _JoinedWrites
 from blogsvc.http.validation import RequestValidator
 from blogsvc.users.schemas import UserCreate
 from tests.http.test_server_protocol import RecordingTransport
@@ -143,9 +144,9 @@ async def test_a_response_through_uvicorns_protocol_leaves_in_one_write() -> Non
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
         await send({"type": "http.response.body", "body": b"{}"})
 
-    config = uvicorn.Config(app, http=OneWriteHttpToolsProtocol, lifespan="off", log_config=None)
+    config = uvicorn.Config(app, http=ServerProtocol, lifespan="off", log_config=None)
     config.load()
-    protocol = OneWriteHttpToolsProtocol(config=config, server_state=ServerState(), app_state={})
+    protocol = ServerProtocol(config=config, server_state=ServerState(), app_state={})
     transport = RecordingTransport()
     protocol.connection_made(transport)
     assert isinstance(protocol.transport, _JoinedWrites)
@@ -154,3 +155,33 @@ async def test_a_response_through_uvicorns_protocol_leaves_in_one_write() -> Non
         await asyncio.sleep(0)
     (written,) = transport.writes
     assert written.startswith(b"HTTP/1.1 200 OK\r\n") and written.endswith(b"\r\n\r\n{}")
+
+
+def test_uvicorns_protocol_has_what_the_connection_limits_lean_on() -> None:
+    """http/server_protocol.py: every request starts through _start_asgi_task(cycle, app) (where the limit on
+    requests in progress is checked), and a cycle marked disconnected drops what the app sends and tells its
+    receive() the client is gone."""
+    protocol = httptools_impl.HttpToolsProtocol
+    assert list(inspect.signature(protocol._start_asgi_task).parameters) == ["self", "cycle", "app"]
+    assert "self._start_asgi_task(" in inspect.getsource(protocol.on_headers_complete)
+    assert "self._start_asgi_task(" in inspect.getsource(protocol.on_response_complete)
+    assert "self.tasks = server_state.tasks" in inspect.getsource(protocol.__init__)
+    cycle = httptools_impl.RequestResponseCycle
+    assert "if self.disconnected:\n            return" in inspect.getsource(cycle.send)
+    assert "if self.disconnected or self.response_complete:" in inspect.getsource(cycle.receive)
+
+
+def test_httptools_keeps_a_callbacks_exception_as_the_context_of_its_own() -> None:
+    """http/server_protocol.py stops a parse from a callback (too many headers) and finds out why this way."""
+
+    class Stop(Exception):
+        pass
+
+    class Callbacks:
+        def on_header(self, name: bytes, value: bytes) -> None:
+            raise Stop
+
+    parser = httptools.HttpRequestParser(Callbacks())
+    with pytest.raises(httptools.HttpParserCallbackError) as caught:
+        parser.feed_data(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert isinstance(caught.value.__context__, Stop)

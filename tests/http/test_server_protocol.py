@@ -1,11 +1,17 @@
-"""blogsvc.http.server_protocol: a connection's writes in one turn of the event loop leave as one write."""
+"""blogsvc.http.server_protocol: a connection's writes in one turn of the event loop leave as one write, and a
+request past the limits is answered and the connection ended (tests/security/test_connection_limits.py
+tries the limits against a real server)."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from blogsvc.http.server_protocol import _JoinedWrites
+import msgspec
+import uvicorn
+from uvicorn.server import ServerState
+
+from blogsvc.http.server_protocol import ConnectionLimits, ServerProtocol, _JoinedWrites
 
 
 class RecordingTransport(asyncio.Transport):
@@ -13,6 +19,7 @@ class RecordingTransport(asyncio.Transport):
         super().__init__()
         self.writes: list[bytes] = []
         self.closed = False
+        self.eof = False
 
     def write(self, data: Any) -> None:
         assert not self.closed, "written after close"
@@ -20,6 +27,12 @@ class RecordingTransport(asyncio.Transport):
 
     def close(self) -> None:
         self.closed = True
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        self.eof = True
 
     def is_closing(self) -> bool:
         return self.closed
@@ -68,3 +81,63 @@ async def test_everything_else_is_the_transports() -> None:
     assert not joined.is_closing()
     transport.close()
     assert joined.is_closing()
+
+
+async def _unused_app(scope: Any, receive: Any, send: Any) -> None:
+    raise AssertionError("no request past the limits reaches the app")
+
+
+def refused(data: bytes, **limits: Any) -> tuple[RecordingTransport, list[tuple[str, int]], ServerProtocol]:
+    config = uvicorn.Config(_unused_app, lifespan="off", log_config=None)
+    config.load()
+    rejected: list[tuple[str, int]] = []
+    protocol = ServerProtocol(
+        config=config,
+        server_state=ServerState(),
+        app_state={},
+        limits=ConnectionLimits(**limits),
+        on_rejected=lambda reason, status: rejected.append((reason, status)),
+    )
+    transport = RecordingTransport()
+    protocol.connection_made(transport)
+    protocol.data_received(data)
+    return transport, rejected, protocol
+
+
+def answered(transport: RecordingTransport, status: int) -> dict[str, Any]:
+    (written,) = transport.writes
+    head, _, body = written.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d " % status), head
+    assert b"connection: close" in head
+    document: dict[str, Any] = msgspec.json.decode(body)
+    return document
+
+
+async def test_too_many_headers_is_431_and_the_connection_ends() -> None:
+    headers = b"".join(b"X-%d: 1\r\n" % i for i in range(4))
+    transport, rejected, protocol = refused(b"GET / HTTP/1.1\r\nHost: t\r\n" + headers + b"\r\n", max_headers=4)
+    assert answered(transport, 431)["detail"] == "A request may have at most 4 headers."
+    assert rejected == [("too_many_headers", 431)]
+    assert transport.eof and not transport.closed  # the close lingers: what the client still sends is read
+    protocol.data_received(b"more of the same")  # and dropped
+    assert len(transport.writes) == 1
+
+
+async def test_a_head_over_the_byte_limit_is_431() -> None:
+    transport, rejected, _ = refused(b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 2000, max_header_bytes=1024)
+    assert "at most 1024 bytes" in answered(transport, 431)["detail"]
+    assert rejected == [("headers_too_large", 431)]
+
+
+async def test_what_is_not_http_is_a_400_problem() -> None:
+    transport, rejected, _ = refused(b"NOT HTTP AT ALL\r\n\r\n")
+    assert answered(transport, 400)["type"] == "urn:blogsvc:problem:bad-request"
+    assert rejected == [("bad_request", 400)]
+
+
+async def test_a_whole_request_arms_no_timer() -> None:
+    """The limits cost a request that arrives in one read nothing but a few flags (the hot path)."""
+    _, rejected, protocol = refused(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert protocol._timer is None and rejected == []
+    for task in protocol.tasks:
+        task.cancel()

@@ -82,29 +82,37 @@ async def test_with_every_connection_busy_a_request_gets_503_within_the_acquire_
         server.stop()
 
 
-def test_past_the_concurrency_limit_uvicorn_answers_503(settings: Settings, tmp_path: Path) -> None:
-    # Uvicorn counts open connections too: with a limit of 2, a second open connection is one too many.
+async def test_past_the_concurrency_limit_a_worker_answers_503_but_never_to_its_probes(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # The limit counts requests in progress (here two long polls), not open connections, and the probes
+    # are never turned away (http/server_protocol.py).
     server = Server(settings, tmp_path / "serve.log", BLOGSVC_LIMIT_CONCURRENCY="2", BLOGSVC_DRAIN_DELAY="0")
     try:
-        server.wait_until_healthy()
-        with (
-            httpx.Client(base_url=server.base_url, timeout=5) as first,
-            httpx.Client(base_url=server.base_url) as second,
-        ):
-            assert first.get("/healthz").status_code == 200  # the first connection stays open
-            refused = second.get("/healthz")
-            assert refused.status_code == 503
-            assert refused.headers["connection"] == "close"
-            # The refused connection counts until the server has closed it (a moment after the 503 under
-            # load); from then on, the first one is served again.
-            deadline = time.monotonic() + 5
-            while (status := first.get("/healthz").status_code) != 200:
-                assert time.monotonic() < deadline, status
-                time.sleep(0.05)
-        # Both connections closed: served again.
-        deadline = time.monotonic() + 5
-        while (status := httpx.get(f"{server.base_url}/healthz", timeout=5).status_code) != 200:
-            assert time.monotonic() < deadline, status
-            time.sleep(0.05)
+        await asyncio.to_thread(server.wait_until_healthy)
+        idle = [httpx.AsyncClient(base_url=server.base_url) for _ in range(5)]
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
+            for client in idle:  # five open connections, idle: no request in progress
+                assert (await client.get("/healthz")).status_code == 200
+            assert (await http.get("/users")).status_code == 200
+            head = 0
+            while (page := (await http.get("/events", params={"after": head, "limit": 1000})).json())["data"]:
+                head = page["next_after"]  # the newest event: a poll after it waits
+            polls = [asyncio.create_task(http.get("/events", params={"after": head, "wait": 3})) for _ in range(2)]
+            await asyncio.sleep(0.5)  # both are waiting in the worker
+            async with httpx.AsyncClient(base_url=server.base_url) as third:
+                refused = await third.get("/users")
+                body = assert_problem(refused, 503)
+                assert refused.headers["retry-after"] == "1"
+                assert refused.headers["connection"] == "close"
+                assert "busy" in body["detail"]
+                for probe in ("/healthz", "/readyz"):
+                    assert (await third.get(probe)).status_code == 200, probe
+            assert [p.status_code for p in await asyncio.gather(*polls)] == [200, 200]
+            assert (await http.get("/users")).status_code == 200  # free again
+            metrics = (await http.get("/metrics")).text
+            assert 'blogsvc_connections_closed_total{reason="overloaded"} 1.0' in metrics, metrics
+        for client in idle:
+            await client.aclose()
     finally:
         server.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import secrets
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -118,6 +119,43 @@ async def test_every_spelling_of_an_email_counts_against_it(client: Client) -> N
     for spelling in [email.upper(), email.lower(), email.swapcase(), email.title(), email] * 2:
         assert_problem(await verify(client, spelling, "wrong"), 401)
     assert_locked(await verify(client, email.upper(), PASSWORD))
+
+
+async def test_no_spelling_of_an_email_has_a_budget_of_its_own(
+    client: Client, db_conn: pymysql.connections.Connection
+) -> None:
+    """The email column's collation ignores trailing spaces: "victim@... " found the user while the lockout
+    counted that spelling apart, so each added space bought ten more guesses. Every spelling that names the
+    account shares one count; one that is no address at all is a 400 and counts nothing (and finds nobody)."""
+    local = f"victim.{secrets.token_hex(4)}"
+    email = f"{local}@bücher.example"
+    created = await client.post("/users", json=new_user_body(email=email, password=PASSWORD))
+    assert created.status_code == 201, created.text
+    same = [email, email.upper(), f"{local}@xn--bcher-kva.example", f"{local.title()}@BÜCHER.Example"]
+    refused = [f"{email} ", f"{email}   ", f" {email}", f"{email}\t", f"{email}.", f"{email}\u00a0"]
+    for attempt in range(10):
+        assert_problem(await verify(client, same[attempt % len(same)], "wrong"), 401)
+    for spelling in refused:
+        assert_problem(await verify(client, spelling, PASSWORD), 400)
+    for spelling in same:
+        assert_locked(await verify(client, spelling, PASSWORD))
+    assert stored_attempts(db_conn, email) == 10 + len(same)
+    # Before any lockout, the same spellings do find the user (so they were worth locking).
+    other = f"other.{secrets.token_hex(4)}@bücher.example"
+    assert (await client.post("/users", json=new_user_body(email=other, password=PASSWORD))).status_code == 201
+    for spelling in (other.upper(), other.replace("bücher", "xn--bcher-kva")):
+        response = await verify(client, spelling, PASSWORD)
+        assert response.status_code == 200, response.text
+        assert response.json()["email"] == other
+
+
+async def test_the_email_filter_takes_an_address_only(client: Client) -> None:
+    user = await create_user(client)
+    found = await client.get("/users", params={"email": user["email"].upper()})
+    assert [u["id"] for u in found.json()["data"]] == [user["id"]]
+    for spelling in (f"{user['email']} ", f" {user['email']}", f"{user['email']}."):
+        body = assert_problem(await client.get("/users", params={"email": spelling}), 400)
+        assert [(e["field"], e["in"]) for e in body["errors"]] == [("email", "query")], body
 
 
 async def test_a_right_password_clears_the_count(client: Client, db_conn: pymysql.connections.Connection) -> None:

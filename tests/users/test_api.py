@@ -233,10 +233,13 @@ async def test_email_filter_is_exact_and_case_insensitive(client: Client) -> Non
         assert page["data"] == [user], spelling
         assert page["next_cursor"] is None
     local, domain = email.split("@")
-    for near_miss in (email[:-1], local, f"%@{domain}", f"{local[:-1]}_@{domain}"):
+    for near_miss in (email[:-1], f"%@{domain}", f"{local[:-1]}_@{domain}"):
         response = await client.get("/users", params={"email": near_miss})
         assert response.status_code == 200, near_miss
         assert response.json()["data"] == [], near_miss
+    # Not an address at all (as a new user's email would be refused): a 400, not an empty page.
+    for not_an_address in (local, f"{email} ", f"{email}."):
+        assert (await client.get("/users", params={"email": not_an_address})).status_code == 400, not_an_address
 
 
 # ---- paging ----
