@@ -12,7 +12,8 @@ thousand slow sockets made every request a 503, probes included):
 - a request's head (request line and headers) must arrive within `header_timeout` of the connection
   opening or of the request's first byte, else 408 (or, if nothing came, the connection just closes);
 - its body within `body_timeout` of the head, else 408 (the app is told the client is gone);
-- a head of at most `max_header_bytes` (give or take one read) and `max_headers` fields, else 431;
+- a head of at most `max_header_bytes` and `max_headers` fields, else 431 (one still arriving is refused once
+  it passes the limit, give or take one read, so a huge header is never held);
 - at most `max_requests` requests in progress in the worker, else 503; the probes are never refused,
   and a connection that is only open, or still sending its head, is not a request in progress.
 Each is answered with a problem document and `Connection: close`, and reported to `on_rejected`
@@ -124,6 +125,11 @@ class ServerProtocol(HttpToolsProtocol):
             raise _Refusal("too_many_headers", 431, f"A request may have at most {self.limits.max_headers} headers.")
 
     def on_headers_complete(self) -> None:
+        # A head that came whole in one large read is measured here (only then: a read may hold a body too).
+        if self._head_bytes > self.limits.max_header_bytes and _head_size(self.url, self.headers) > (
+            self.limits.max_header_bytes
+        ):
+            raise _head_too_large(self.limits)
         self._in_head, self._in_body = False, True
         self._head_bytes = 0  # counted from here: so a head may pass the limit by the rest of one read
         self._disarm()
@@ -193,6 +199,10 @@ class ServerProtocol(HttpToolsProtocol):
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self._arm(LINGER, self.transport.close)
+
+
+def _head_size(url: bytes, fields: list[tuple[bytes, bytes]]) -> int:
+    return len(url) + sum(len(name) + len(value) + 4 for name, value in fields)  # ": " and CRLF
 
 
 def _head_too_large(limits: ConnectionLimits) -> _Refusal:

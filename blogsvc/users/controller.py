@@ -35,7 +35,12 @@ UserId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="The user's id.")
 # spaces around it for one, is a 400, not a match the column's collation would make of it.
 EmailFilter = Annotated[
     str | None,
-    Parameter(min_length=1, max_length=254, description="Only the live user with this email."),
+    Parameter(
+        min_length=3,
+        max_length=254,
+        schema_extra={"format": "email"},
+        description="Only the live user with this email.",
+    ),
     Check(normalized_email),
 ]
 LOCATION = ResponseHeader(name="Location", description="The new user's URL.", documentation_only=True)

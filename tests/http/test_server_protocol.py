@@ -129,6 +129,22 @@ async def test_a_head_over_the_byte_limit_is_431() -> None:
     assert rejected == [("headers_too_large", 431)]
 
 
+async def test_a_head_over_the_byte_limit_in_one_read_is_431_too() -> None:
+    head = b"GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 2000 + b"\r\n\r\n"
+    transport, rejected, _ = refused(head, max_header_bytes=1024)
+    assert rejected == [("headers_too_large", 431)]
+    answered(transport, 431)
+
+
+async def test_a_large_body_in_the_same_read_as_a_small_head_is_no_large_head() -> None:
+    body = b"{" + b" " * 5000 + b"}"
+    request = b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    transport, rejected, protocol = refused(request, max_header_bytes=1024)
+    assert rejected == [] and transport.writes == []
+    for task in protocol.tasks:
+        task.cancel()
+
+
 async def test_what_is_not_http_is_a_400_problem() -> None:
     transport, rejected, _ = refused(b"NOT HTTP AT ALL\r\n\r\n")
     assert answered(transport, 400)["type"] == "urn:blogsvc:problem:bad-request"

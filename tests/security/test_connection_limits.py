@@ -258,6 +258,11 @@ def test_ten_thousand_headers_are_431(server: Server) -> None:
     assert "at most 100 headers" in str(problem(answer, 431)["detail"])
 
 
+def test_a_70_kib_header_sent_at_once_is_431(server: Server) -> None:
+    answer, _ = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n")
+    problem(answer, 431)
+
+
 def test_a_head_within_the_limits_is_served(server: Server) -> None:
     headers = b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 500) for i in range(90))  # 90 headers, about 46 KiB
     answer, _ = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + headers + b"\r\n")
