@@ -97,14 +97,9 @@ class Cursors:
 
     def decode(self, cursor: str, listing: str) -> Position:
         """Where the previous page ended; BadRequest unless we issued this cursor for this listing."""
-        try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        except (binascii.Error, ValueError):
-            raw = b""
+        raw = _raw(cursor)
         payload, tag = raw[:-_TAG_BYTES], raw[-_TAG_BYTES:]
-        # Only the exact text we issued: base64 ignores the spare bits of its last character.
-        canonical = base64.urlsafe_b64encode(raw).decode().rstrip("=") == cursor
-        if not canonical or not payload or not hmac.compare_digest(tag, self._tag(payload, listing)):
+        if not payload or not hmac.compare_digest(tag, self._tag(payload, listing)):
             raise BadRequest("cursor is malformed, tampered with, or from another listing, sort or order")
         if payload[0] == _ID_FORMAT:
             return (int(_ID_CURSOR.unpack(payload)[1]),)
@@ -119,6 +114,25 @@ class Cursors:
         if query.offset:
             raise BadRequest("cursor and a non-zero offset cannot be combined")
         return PageWindow(self, listing, query, order, self.decode(query.cursor, listing))
+
+
+def well_formed_cursor(cursor: str) -> str:
+    """ValueError unless `cursor` has the shape of one this service issues (Cursors.decode checks its tag
+    against the listing later), so that a made-up cursor is named in the one 400 with any other bad field."""
+    raw = _raw(cursor)
+    if len(raw) <= _TAG_BYTES or raw[0] not in (_ID_FORMAT, _POSITION_FORMAT):
+        raise ValueError("Not a cursor this service issued: pass next_cursor exactly as it came.")
+    return cursor
+
+
+def _raw(cursor: str) -> bytes:
+    """The cursor's bytes; empty unless it is the exact text we would issue for them (base64 ignores the
+    spare bits of its last character)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except (binascii.Error, ValueError):
+        return b""
+    return raw if base64.urlsafe_b64encode(raw).decode().rstrip("=") == cursor else b""
 
 
 class PageWindow:

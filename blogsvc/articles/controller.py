@@ -20,6 +20,7 @@ from blogsvc.articles.schemas import Article, ArticleCreate, ArticlePage, Articl
 from blogsvc.http.conditional import ETAG_HEADER, NOT_MODIFIED, IfMatch, if_match_versions, tagged
 from blogsvc.http.controllers import AppController, Count, IdsFilter, Listed, Listing, UpdatedSince
 from blogsvc.http.problems import problem_responses
+from blogsvc.http.validation import StrictlyAfter
 from blogsvc.pagination import MAX_ID
 from blogsvc.security.idempotency import IDEMPOTENT
 from blogsvc.tags import schemas as tag_names
@@ -94,6 +95,7 @@ def article_listing(
             description="Only articles created after this RFC 3339 time (with an offset).",
             examples=[Example(value="2026-11-01T00:00:00Z")],
         ),
+        StrictlyAfter(),
     ] = None,
     created_before: Annotated[
         datetime | None,

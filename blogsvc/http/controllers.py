@@ -13,7 +13,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import Example, OpenAPIType, Schema
 from litestar.params import Parameter, QueryParameter
 
-from blogsvc.pagination import MAX_ID, MAX_OFFSET, Cursors, Order, PageQuery, PageWindow
+from blogsvc.pagination import MAX_ID, MAX_OFFSET, Cursors, Order, PageQuery, PageWindow, well_formed_cursor
+from blogsvc.validation import Check
 
 MAX_IDS = 100  # ids one list request may ask for
 
@@ -39,6 +40,7 @@ def page_query(
     cursor: Annotated[
         str | None,
         Parameter(min_length=1, max_length=200, description="The next_cursor of the previous page."),
+        Check(well_formed_cursor),
     ] = None,
     order: Annotated[
         Order | None,

@@ -200,6 +200,30 @@ async def test_times_beyond_the_calendar_are_before_or_after_every_article(
     assert len(found["data"]) == (1 if from_the_start else 0)
 
 
+async def test_times_finer_than_a_microsecond_compare_exactly(
+    client: AsyncTestClient[Litestar], shelf: dict[str, Any]
+) -> None:
+    """The columns hold microseconds; a time in nanoseconds (Go's RFC3339Nano) is rounded the way that keeps
+    "after", "before" and "at or after" exact, not to the nearest (which missed the article on the boundary)."""
+    third = shelf["articles"][2]
+    at = datetime.strptime(third["created_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    one_ns_before = f"{at - timedelta(microseconds=1):%Y-%m-%dT%H:%M:%S.%f}999Z"
+    one_ns_after = f"{at:%Y-%m-%dT%H:%M:%S.%f}001Z"
+    url, only = shelf["url"], {"id": [third["id"]]}
+    assert await ids_of(client, url, created_after=one_ns_before, **only) == [third["id"]]
+    assert await ids_of(client, url, created_after=one_ns_after, **only) == []
+    assert await ids_of(client, url, created_before=one_ns_after, **only) == [third["id"]]
+    assert await ids_of(client, url, created_before=one_ns_before, **only) == []
+    assert await ids_of(client, url, updated_since=one_ns_before, **only) == [third["id"]]
+    assert await ids_of(client, url, updated_since=one_ns_after, **only) == []  # never updated
+
+
+async def test_a_made_up_cursor_is_named_with_every_other_bad_field(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get("/articles", params={"cursor": "garbage", "limit": "0", "status": "x"})
+    problem = assert_clean_problem(response, 400)
+    assert {error["field"] for error in problem["errors"]} == {"cursor", "limit", "status"}
+
+
 async def test_updated_since_counts_creation_as_a_change(
     client: AsyncTestClient[Litestar], shelf: dict[str, Any]
 ) -> None:
@@ -338,6 +362,8 @@ async def test_a_walk_sees_every_row_once_while_rows_are_written(
         ({"created_after": "2026-12-03T06:31:36"}, "created_after"),
         ({"created_after": "yesterday"}, "created_after"),
         ({"created_before": "2026-13-03T06:31:36Z"}, "created_before"),
+        ({"created_before": "2026-12-03T06:31:36+0100"}, "created_before"),  # RFC 3339 offsets have a colon
+        ({"created_after": "2026-12-03T06:31:36.5-0000"}, "created_after"),
         ({"updated_since": "2026-12-03 06:31:36 01:00"}, "updated_since"),
         ({"count": "yes"}, "count"),
         ({"order": "random"}, "order"),
