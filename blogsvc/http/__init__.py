@@ -8,8 +8,9 @@ versions they were checked on); tests/http/test_internals.py fails, naming the o
 - responses.py: `litestar.response.base.ASGIResponse`'s attributes, set directly by `_Encoded`
   (status_code, headers, body, content_length, background, is_head_response, encoding, _encoded_cookies);
 - server_protocol.py: `uvicorn.protocols.http.httptools_impl.HttpToolsProtocol.connection_made(transport)`
-  keeps the transport it is given, and writes responses only through its write() and close(); requests
-  start through its `_start_asgi_task(cycle, app)` and are counted in `self.tasks`; a cycle's
+  keeps the transport it is given, and writes responses only through its write() and close(); its
+  on_headers_complete runs `self.app` for the request (and makes the cycle, whose `scope` is the one
+  on_message_begin made), requests in progress are `self.tasks`; a cycle's
   `disconnected` drops the app's sends and makes receive() say so; httptools raises a callback's
   exception as the `__context__` of HttpParserCallbackError;
 - edge.py: `Litestar.asgi_handler`, the attribute Litestar.__call__ sends every request to (replaced by

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 # In a request's scope once the server has answered for it (a body that came too slowly): the Edge logs
 # and counts that status instead of the 499 of a client that went away.
 ANSWERED_BY_SERVER = "blogsvc.answered_by_server"
-PROBES = frozenset({"/healthz", "/readyz"})
+PROBES = frozenset({b"/healthz", b"/readyz"})  # as the request line has them
+_HEAD, _BODY = "head", "body"  # the deadlines a connection's one timer can be
 LINGER = 2.0  # seconds a refused connection is still read (and dropped) after its answer, before the close
 
 # (reason, status): status 0 when the connection was closed without an answer (it had sent nothing).
@@ -73,17 +74,16 @@ class ServerProtocol(HttpToolsProtocol):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.limits = limits or ConnectionLimits()
-        self.limit_concurrency = None  # uvicorn's check counts connections; _start_asgi_task counts requests
+        self.limit_concurrency = None  # uvicorn's counts connections; on_headers_complete counts requests
         self._on_rejected = on_rejected or _not_recorded
         self._timer: asyncio.TimerHandle | None = None
-        self._in_head = False  # a request has begun and its head is not all in
-        self._in_body = False  # the head is in, the body is not
-        self._head_bytes = 0  # read since the last head was complete (or the connection opened)
+        self._armed: str | None = None  # which deadline the timer is: _HEAD or _BODY
+        self._head_bytes = 0  # read outside bodies since the last head was complete (or the connection opened)
         self._lingering = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(_JoinedWrites(transport, self.loop))  # type: ignore[arg-type]
-        self._arm(self.limits.header_timeout, self._head_too_slow)  # a connection that sends nothing too
+        self._arm(_HEAD, self.limits.header_timeout, self._head_too_slow)  # a connection that sends nothing too
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -93,7 +93,8 @@ class ServerProtocol(HttpToolsProtocol):
         if self._lingering:  # answered and closing: what still comes is dropped
             return
         self._unset_keepalive_if_required()
-        if not self._in_body:
+        cycle = self.cycle
+        if cycle is None or not cycle.more_body or cycle.scope is not self.scope:  # not in the middle of a body
             self._head_bytes += len(data)
         try:
             self.parser.feed_data(data)
@@ -106,62 +107,58 @@ class ServerProtocol(HttpToolsProtocol):
             refusal = exc.__context__ if isinstance(exc.__context__, _Refusal) else None
             self._refuse(refusal or _Refusal("bad_request", 400, "The request is not valid HTTP/1.1."))
             return
-        if self._in_head:
-            if self._head_bytes > self.limits.max_header_bytes:
-                self._refuse(_head_too_large(self.limits))
-            elif self._timer is None:
-                self._arm(self.limits.header_timeout, self._head_too_slow)
-        elif self._in_body and self._timer is None:
-            self._arm(self.limits.body_timeout, self._body_too_slow)
+        if self._in_head():
+            if self._head_bytes > self.limits.max_header_bytes or len(self.headers) > self.limits.max_headers:
+                self._refuse(_head_too_large(self.limits, len(self.headers)))
+            elif self._armed != _HEAD:
+                self._arm(_HEAD, self.limits.header_timeout, self._head_too_slow)
+        elif (cycle := self.cycle) is not None and cycle.more_body and not cycle.response_complete:
+            if self._armed != _BODY:
+                self._arm(_BODY, self.limits.body_timeout, self._body_too_slow)
+        elif self._timer is not None:  # the head, or the body, is all in
+            self._disarm()
+
+    def _in_head(self) -> bool:
+        """A request has begun and its head is not all in (uvicorn makes its cycle when the head is complete)."""
+        return self.scope is not None and (self.cycle is None or self.cycle.scope is not self.scope)
 
     # Parser callbacks
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._in_head = True
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        super().on_header(name, value)
-        if len(self.headers) > self.limits.max_headers:
-            raise _Refusal("too_many_headers", 431, f"A request may have at most {self.limits.max_headers} headers.")
-
     def on_headers_complete(self) -> None:
         # A head that came whole in one large read is measured here (only then: a read may hold a body too).
-        if self._head_bytes > self.limits.max_header_bytes and _head_size(self.url, self.headers) > (
-            self.limits.max_header_bytes
+        limits, fields = self.limits, len(self.headers)
+        if fields > limits.max_headers or (
+            self._head_bytes > limits.max_header_bytes and _head_size(self.url, self.headers) > limits.max_header_bytes
         ):
-            raise _head_too_large(self.limits)
-        self._in_head, self._in_body = False, True
+            raise _head_too_large(limits, fields)
         self._head_bytes = 0  # counted from here: so a head may pass the limit by the rest of one read
-        self._disarm()
+        if limits.max_requests is not None and len(self.tasks) >= limits.max_requests and not self._probe():
+            self._on_rejected("overloaded", 503)
+            app, self.app = self.app, _overloaded  # for this request only
+            try:
+                super().on_headers_complete()
+            finally:
+                self.app = app
+            return
         super().on_headers_complete()
 
-    def on_message_complete(self) -> None:
-        self._in_body = False
-        self._disarm()
-        super().on_message_complete()
-
-    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
-        limit = self.limits.max_requests
-        if limit is not None and len(self.tasks) >= limit and cycle.scope["path"] not in PROBES:
-            self._on_rejected("overloaded", 503)
-            app = _overloaded
-        super()._start_asgi_task(cycle, app)
+    def _probe(self) -> bool:
+        return self.url.partition(b"?")[0] in PROBES
 
     # Limits
-    def _arm(self, seconds: float, callback: Callable[[], None]) -> None:
+    def _arm(self, deadline: str, seconds: float, callback: Callable[[], None]) -> None:
         self._disarm()
-        self._timer = self.loop.call_later(seconds, callback)
+        self._timer, self._armed = self.loop.call_later(seconds, callback), deadline
 
     def _disarm(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
-            self._timer = None
+            self._timer = self._armed = None
 
     def _head_too_slow(self) -> None:
-        self._timer = None
+        self._timer = self._armed = None
         if self.transport.is_closing():
             return
-        if not self._in_head:  # nothing sent: no request to answer
+        if not self._in_head():  # nothing sent: no request to answer
             self._on_rejected("header_timeout", 0)
             self.transport.close()
             return
@@ -169,7 +166,7 @@ class ServerProtocol(HttpToolsProtocol):
         self._refuse(_Refusal("header_timeout", 408, f"The request's headers did not arrive within {seconds} s."))
 
     def _body_too_slow(self) -> None:
-        self._timer = None
+        self._timer = self._armed = None
         cycle = self.cycle
         if self.transport.is_closing() or cycle is None:
             return
@@ -198,14 +195,16 @@ class ServerProtocol(HttpToolsProtocol):
         self._lingering = True
         if self.transport.can_write_eof():
             self.transport.write_eof()
-        self._arm(LINGER, self.transport.close)
+        self._arm("linger", LINGER, self.transport.close)
 
 
 def _head_size(url: bytes, fields: list[tuple[bytes, bytes]]) -> int:
     return len(url) + sum(len(name) + len(value) + 4 for name, value in fields)  # ": " and CRLF
 
 
-def _head_too_large(limits: ConnectionLimits) -> _Refusal:
+def _head_too_large(limits: ConnectionLimits, fields: int) -> _Refusal:
+    if fields > limits.max_headers:
+        return _Refusal("too_many_headers", 431, f"A request may have at most {limits.max_headers} headers.")
     return _Refusal("headers_too_large", 431, f"A request's headers may hold at most {limits.max_header_bytes} bytes.")
 
 

@@ -158,13 +158,14 @@ async def test_a_response_through_uvicorns_protocol_leaves_in_one_write() -> Non
 
 
 def test_uvicorns_protocol_has_what_the_connection_limits_lean_on() -> None:
-    """http/server_protocol.py: every request starts through _start_asgi_task(cycle, app) (where the limit on
-    requests in progress is checked), and a cycle marked disconnected drops what the app sends and tells its
-    receive() the client is gone."""
+    """http/server_protocol.py: on_headers_complete runs `self.app` for the request (swapped for the 503 of an
+    overloaded worker) and makes the cycle with the scope on_message_begin made (how a head in progress is
+    told apart), requests in progress are `self.tasks`, and a cycle marked disconnected drops what the app
+    sends and tells its receive() the client is gone."""
     protocol = httptools_impl.HttpToolsProtocol
-    assert list(inspect.signature(protocol._start_asgi_task).parameters) == ["self", "cycle", "app"]
-    assert "self._start_asgi_task(" in inspect.getsource(protocol.on_headers_complete)
-    assert "self._start_asgi_task(" in inspect.getsource(protocol.on_response_complete)
+    headers_complete = inspect.getsource(protocol.on_headers_complete)
+    assert "app = self.app" in headers_complete and "scope=self.scope" in headers_complete
+    assert "self.scope = {" in inspect.getsource(protocol.on_message_begin)
     assert "self.tasks = server_state.tasks" in inspect.getsource(protocol.__init__)
     cycle = httptools_impl.RequestResponseCycle
     assert "if self.disconnected:\n            return" in inspect.getsource(cycle.send)
