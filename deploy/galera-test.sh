@@ -9,8 +9,8 @@
 # current; tests/resilience/test_galera.py, skipped elsewhere, kills a node under load. Environment:
 #   GALERA_SH     the cluster script (default $REPO/deploy/galera.sh)
 #   GALERA_DIR    where the nodes live (default a new /tmp/blogsvc-galera.XXXXXX, removed afterwards)
-#   GALERA_BASE   base port (default the first free block from 34000: SQL ports base+1..base+3,
-#                 group, IST and SST ports base+101.., base+201.., base+301..)
+#   GALERA_BASE   base port (default the first free block from 24000 below the ephemeral range: SQL
+#                 ports base+1..base+3, group, IST and SST ports base+101.., base+201.., base+301..)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,17 +29,28 @@ fi
 GALERA_SH=$(cd "$(dirname "$GALERA_SH")" && pwd)/$(basename "$GALERA_SH")
 export GALERA_DIR=${GALERA_DIR:-$(mktemp -d /tmp/blogsvc-galera.XXXXXX)}
 
+# Not in the ephemeral range (/proc/sys/net/ipv4/ip_local_port_range, 32768-60999 by default): there a
+# killed node's ports are free for any outgoing connection to take, and one that did, or closed in the
+# last 60 s (TIME-WAIT), keeps the node from binding it on restart ("Failed to open IST listener at
+# tcp://127.0.0.1:34202 ... Address already in use", then "Will never receive state. Need to abort").
 free_base() { # the first base port from $1 (in steps of 400) whose twelve ports are all free
     python3 - "$1" <<'PY'
 import socket, sys
+try:
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low, high = map(int, f.read().split())
+except OSError:
+    low, high = 32768, 60999
 def free(port):
+    if low <= port <= high:
+        return False
     with socket.socket() as s:
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
             return False
         return True
-for base in range(int(sys.argv[1]), 60000, 400):
+for base in range(int(sys.argv[1]), 65000, 400):
     if all(free(base + offset + node) for offset in (0, 100, 200, 300) for node in (1, 2, 3)):
         print(base)
         break
@@ -47,7 +58,7 @@ PY
 }
 
 trap '"$GALERA_SH" clean >/dev/null' EXIT
-BASE=${GALERA_BASE:-$(free_base 34000)}
+BASE=${GALERA_BASE:-$(free_base 24000)}
 # A node now and then fails to join on a busy machine; one more try, on other ports, before giving up.
 if ! "$GALERA_SH" start 3 "$BASE"; then
     [ -z "${GALERA_BASE:-}" ] || exit 1
