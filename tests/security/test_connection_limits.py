@@ -295,22 +295,16 @@ def test_plain_chunked_is_read(server: Server) -> None:
     problem(answer, 401)  # read whole: the credentials were checked
 
 
-@pytest.mark.parametrize("charset", ["latin-1", "utf-16", "iso-8859-1", '"utf-16le"'])
-def test_a_body_declared_in_another_charset_is_415(server: Server, charset: str) -> None:
+@pytest.mark.parametrize(
+    ("charset", "status"),
+    [("latin-1", 415), ("utf-16", 415), ("iso-8859-1", 415), ('"utf-16le"', 415)]
+    + [("utf-8", 401), ("UTF-8", 401), ('"utf-8"', 401), ("utf8", 401)],  # read: the credentials were checked
+)
+def test_a_body_declared_in_a_charset_other_than_utf8_is_415(server: Server, charset: str, status: int) -> None:
     response = httpx.post(
         f"{server.base_url}/auth/verify",
-        content=b'{"email": "a@example.com", "password": "x"}',
+        content=b'{"email": "nobody.charset@example.com", "password": "x"}',
         headers={"Content-Type": f"application/json; charset={charset}"},
     )
-    assert response.status_code == 415, response.text
-    assert "UTF-8" in response.json()["detail"]
-
-
-@pytest.mark.parametrize("charset", ["utf-8", "UTF-8", '"utf-8"', "utf8"])
-def test_a_body_declared_utf8_is_read(server: Server, charset: str) -> None:
-    response = httpx.post(
-        f"{server.base_url}/auth/verify",
-        content=b'{"email": "nobody.utf8@example.com", "password": "x"}',
-        headers={"Content-Type": f"application/json; charset={charset}"},
-    )
-    assert response.status_code == 401, response.text
+    assert response.status_code == status, response.text
+    assert status != 415 or "UTF-8" in response.json()["detail"]
