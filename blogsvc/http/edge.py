@@ -75,7 +75,8 @@ class Edge:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        given_id = if_none_match = transfer_encoding = None
+        given_id = if_none_match = None
+        transfer_encoding = b""
         hosts = codings = 0
         for name, value in scope["headers"]:  # one pass over the request's headers
             if name == _HOST:
@@ -90,7 +91,7 @@ class Edge:
         this_id = request_id_for(given_id)
         if hosts != 1 and scope["http_version"] == "1.1":
             refused: bytes | None = _BAD_HOST
-        elif codings and (codings > 1 or transfer_encoding.strip().lower() != b"chunked"):  # type: ignore[union-attr]
+        elif codings and (codings > 1 or transfer_encoding.strip().lower() != b"chunked"):
             refused = _BAD_TRANSFER_ENCODING
         else:
             refused = None

@@ -96,8 +96,9 @@ class RequestValidator:
             content_type = _content_type(scope)
             if not is_json(content_type):
                 raise _unsupported(f"The body must be application/json, not {content_type.decode() or 'unlabelled'}.")
-            if _charset(content_type) not in (None, b"utf-8", b"utf8"):  # JSON is UTF-8 (RFC 8259): read as one
-                raise _unsupported(f"The body must be UTF-8, not {_charset(content_type).decode()}.")  # type: ignore[union-attr]
+            charset = _charset(content_type)
+            if charset is not None and charset not in (b"utf-8", b"utf8"):  # JSON is UTF-8 (RFC 8259): read as one
+                raise _unsupported(f"The body must be UTF-8, not {charset.decode('latin-1')}.")
             try:
                 scope.setdefault("state", {})[VALIDATED] = _body(body, spec.body, state)
             except FieldErrors as exc:
