@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest migrate db nats clean lint-deploy image-test docs-check bench bench-quick fuzz
+.PHONY: run test lint typecheck pytest migrate db nats clean lint-deploy image-test docs-check bench bench-quick fuzz restore-drill
 
 # The install re-runs when the dependencies or the pinned docs assets change (hatch_build.py fetches those).
 $(STAMP): pyproject.toml hatch_build.py blogsvc/docs_assets/packages.toml
@@ -41,7 +41,7 @@ pytest: $(STAMP) db nats
 	$(BIN)/pytest
 	BLOGSVC_DB_DRIVER=asyncmy $(BIN)/pytest -q
 
-test: lint typecheck fuzz pytest
+test: lint typecheck fuzz restore-drill pytest
 
 # schemathesis against a live server's /openapi.json (tests/fuzz/run.py): every phase, every check, with
 # tokens on. FUZZ_EXAMPLES=100 for the thorough run. In `make test` it runs before pytest, so that the
@@ -49,6 +49,12 @@ test: lint typecheck fuzz pytest
 FUZZ_EXAMPLES ?= 10
 fuzz: $(STAMP) db
 	$(BIN)/python -m tests.fuzz.run --max-examples $(FUZZ_EXAMPLES)
+
+# Backup and restore, drilled (docs/operations.md, "Backup and restore"): a database on the server of
+# BLOGSVC_DATABASE_URL, backed up with mariadb-dump while writers write through the API, restored into a
+# throwaway mariadbd, served and checked. About 20 s; everything it makes is removed, even on failure.
+restore-drill: $(STAMP) db
+	timeout 300 deploy/restore-drill.sh
 
 # The Kubernetes manifests against the API's schemas (--strict: an unknown field fails), and
 # deploy/compose.yaml parses and keeps its start-up order (mariadb healthy, then migrate, then blogsvc).
