@@ -198,6 +198,10 @@ read -r LAST_FEED_ID HEAD UNNUMBERED CLAIMS < <(dst_sql -N -B "$DB" -e "
       FROM event_sequencer")
 [[ $HEAD =~ ^[0-9]+$ && $UNNUMBERED =~ ^[0-9]+$ ]] || die "could not read the restored feed's head"
 [ "$LAST_FEED_ID" = "$HEAD" ] || die "the restored sequencer says $LAST_FEED_ID, its events end at $HEAD"
+# A dump made without the TRIGGER privilege lacks the triggers, and mariadb-dump does not say so.
+triggers="SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()"
+[ "$(dst_sql -N -B "$DB" -e "$triggers")" = "$(src_sql -N -B "$DB" -e "$triggers")" ] ||
+    die "the restored database has $(dst_sql -N -B "$DB" -e "$triggers") triggers, the source $(src_sql -N -B "$DB" -e "$triggers")"
 say "restored in $(since "$restore_began") s; backup point: feed through $HEAD (+$UNNUMBERED" \
     "committed, numbered on start), $CLAIMS unfinished idempotency claims; the old database gave out feed ids" \
     "through $FEED_THROUGH, user ids below $USERS_NEXT, article ids below $ARTICLES_NEXT"
