@@ -16,12 +16,21 @@ restore-drill.py check --base URL --journal FILE --began T --ended T --restored-
     resource's last event is the resource; tags, counts and search agree with the articles;
     idempotency keys finished before the backup replay, those first sent after it run again; a new
     write works, with ids past what the old database gave out. Exit status 1 with each failed check.
+
+restore-drill.py stream --nats URL --stream S --base URL --restored-head H --feed-through F
+    The JetStream stream a relay filled from the old database, then (after the restore) from the restored
+    one: once it has the restored feed's head, it holds ids 1..F (the old feed: H+1..F are events the
+    restored database never had) then the restored feed's ids past F, each event as the feed gives it.
+
+restore-drill.py drop-stream --nats URL --stream S
+    Delete the stream (the clean-up).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import secrets
 import sys
@@ -32,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
+from nats.js.errors import NotFoundError
 
 WRITERS = 3
 TAGS = ["backup", "restore", "drill", "feed", "ops", "mariadb"]
@@ -392,14 +403,72 @@ async def check(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- the relay's stream --
+
+
+async def stream_messages(nats_url: str, stream: str, wait_for: int, seconds: float) -> list[tuple[int, Any]]:
+    """(Nats-Msg-Id, the event) of every message in `stream`, once its last is `wait_for` or `seconds` are up."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        deadline = time.monotonic() + seconds
+        while True:
+            last_seq = (await js.stream_info(stream)).state.last_seq
+            last = await js.get_msg(stream, seq=last_seq) if last_seq else None
+            if (last and int((last.headers or {})["Nats-Msg-Id"]) >= wait_for) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        messages = [await js.get_msg(stream, seq=seq) for seq in range(1, last_seq + 1)]
+    finally:
+        await nc.close()
+    return [(int((m.headers or {})["Nats-Msg-Id"]), json.loads(m.data)) for m in messages]
+
+
+async def check_stream(args: argparse.Namespace) -> int:
+    async with httpx.AsyncClient(base_url=args.base, timeout=30) as http:
+        feed = {int(e["id"]): e for e in await read_feed(http)}
+    head = max(feed, default=0)
+    messages = await stream_messages(args.nats, args.stream, head, 20)
+    ids = [msg_id for msg_id, _ in messages]
+    expected = [*range(1, args.feed_through + 1), *sorted(i for i in feed if i > args.feed_through)]
+    checks = Checks()
+    checks.expect(
+        ids == expected,
+        f"the stream's ids {ids[:3]}...{ids[-3:]} ({len(ids)}) are not 1..{args.feed_through} "
+        f"then the restored feed's past it ({len(expected)}, through {head})",
+    )
+    published = dict(messages)
+    differ = [i for i, event in feed.items() if published.get(i) != event]
+    checks.expect(not differ, f"events of the restored feed missing from the stream or not as there: ids {differ[:10]}")
+    lost = sum(args.restored_head < i <= args.feed_through for i in ids)
+    for failure in checks.failed:
+        print(f"restore-drill.py: FAILED: {failure}", file=sys.stderr)
+    if checks.failed:
+        return 1
+    print(
+        f"restore-drill.py: the stream has the old feed through {args.feed_through} ({lost} events the restored "
+        f"database never had), then the restored feed on to {head}, in order"
+    )
+    return 0
+
+
+async def drop_stream(args: argparse.Namespace) -> int:
+    nc = await nats.connect(args.nats)
+    try:
+        with contextlib.suppress(NotFoundError):
+            await nc.jetstream().delete_stream(args.stream)
+    finally:
+        await nc.close()
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     w = commands.add_parser("write")
     w.add_argument("--base", required=True)
-    w.add_argument("--journal", type=Path, required=True)
-    w.add_argument("--ready", type=Path, required=True)
-    w.add_argument("--stop", type=Path, required=True)
+    for name in ("journal", "ready", "stop"):
+        w.add_argument(f"--{name}", type=Path, required=True)
     c = commands.add_parser("check")
     c.add_argument("--base", required=True)
     c.add_argument("--journal", type=Path, required=True)
@@ -407,8 +476,17 @@ def main() -> int:
         c.add_argument(f"--{name}", type=float, required=True)
     for name in ("restored-head", "unnumbered", "feed-through", "users-next", "articles-next"):
         c.add_argument(f"--{name}", type=int, required=True)
+    st = commands.add_parser("stream")
+    d = commands.add_parser("drop-stream")
+    for sub in (st, d):
+        sub.add_argument("--nats", required=True)
+        sub.add_argument("--stream", required=True)
+    st.add_argument("--base", required=True)
+    for name in ("restored-head", "feed-through"):
+        st.add_argument(f"--{name}", type=int, required=True)
     args = parser.parse_args()
-    return asyncio.run(write(args) if args.command == "write" else check(args))
+    run = {"write": write, "check": check, "stream": check_stream, "drop-stream": drop_stream}[args.command]
+    return asyncio.run(run(args))
 
 
 if __name__ == "__main__":

@@ -2,30 +2,34 @@
 # The backup-and-restore drill: the procedure of docs/operations.md ("Backup and restore"), run end to
 # end on this machine and checked.
 #
-#   deploy/restore-drill.sh          (or: make restore-drill)
+#   deploy/restore-drill.sh          (or: make restore-drill, which make test runs)
 #
 #  1. A new database on the server of BLOGSVC_DATABASE_URL (default root@127.0.0.1:3306), migrated and
-#     served by `blogsvc serve`.
+#     served by `blogsvc serve`; `blogsvc relay` publishes it to a stream of its own on the NATS of
+#     BLOGSVC_NATS_URL (default nats://127.0.0.1:4222), when one with JetStream answers there.
 #  2. Users, articles, updates, deletes and tags loaded through the API, then writers that keep writing
 #     through it, recording every acknowledged write and its answer (deploy/restore-drill.py write).
-#  3. While they write: the backup (mariadb-dump --single-transaction), its point noted. Writes stop.
+#  3. While they write: the backup (mariadb-dump --single-transaction), its point noted. Writes stop;
+#     what the old database gave out is read from it (feed ids, user and article ids).
 #  4. A throwaway mariadbd (mariadb-install-db; its own datadir under a temp dir, another port; as
 #     mysql when run as root), the dump loaded into it, and the documented step after a restore
-#     (numbering and ids moved past what the old database gave out).
-#  5. `blogsvc serve` on the restored database, then the checks (deploy/restore-drill.py check): every
-#     write acknowledged before the backup began is there as acknowledged and nothing sent after it
-#     ended is, /readyz is 200, the feed's ids are contiguous up to its head and each resource's last
-#     event is the resource, tags, counts and search agree, idempotency keys stored before the backup
-#     replay and later ones run again, a new write works.
+#     (feed numbering and ids moved past what the old database gave out).
+#  5. `blogsvc serve` and `blogsvc relay` on the restored database, then the checks
+#     (deploy/restore-drill.py check, stream): every write acknowledged before the backup began is
+#     there as acknowledged and nothing sent after it ended is, /readyz is 200, the feed's ids are
+#     contiguous up to its head (then go on past the old database's) and each resource's last event is
+#     the resource, tags, counts and search agree, a key stored before the backup replays and a later one
+#     runs again, a new write works; the stream holds the old feed, then the restored one's new events.
 #
 # Exit status 0 when every check passed, else 1 with what failed. Whatever happens, everything it
-# started is stopped by pid (the servers, the writer) and removed (the temp dir, the database).
-# Needs mariadb-server's mariadbd, mariadb-install-db, mariadb-dump and mariadb, and make's .venv.
+# started is stopped by pid (servers, relays, the writer) and removed (temp dir, database, stream).
+# Needs mariadb-server's mariadbd, mariadb-install-db, mariadb-dump and mariadb, curl, and make's .venv.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=$REPO/.venv/bin
 URL=${BLOGSVC_DATABASE_URL:-mysql://root@127.0.0.1:3306/blogsvc}
+NATS=${BLOGSVC_NATS_URL:-nats://127.0.0.1:4222}
 MARIADBD=${MARIADBD:-$(command -v mariadbd || echo /usr/sbin/mariadbd)}
 BEGUN=$(date +%s.%N)
 
@@ -66,7 +70,7 @@ dst_sql() { mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$DST_PORT" -u 
 
 # What this run started, for the clean-up: pids, and whether the source database exists.
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/blogsvc-restore-drill.XXXXXX")
-SOURCE_SERVE="" TARGET_SERVE="" WRITER="" TARGET_DB="" MADE_DB=""
+SOURCE_SERVE="" TARGET_SERVE="" SOURCE_RELAY="" TARGET_RELAY="" WRITER="" INSTALL="" TARGET_DB="" MADE_DB="" STREAM=""
 
 stop_pid() { # stop_pid PID [SECONDS]: SIGTERM, SIGKILL after SECONDS (default 15); returns once it is gone
     local pid=$1 end=$((SECONDS + ${2:-15}))
@@ -83,10 +87,14 @@ cleanup() {
     local status=$?
     set +e
     stop_pid "$WRITER"
+    stop_pid "$INSTALL"
+    stop_pid "$TARGET_RELAY"
+    stop_pid "$SOURCE_RELAY"
     stop_pid "$TARGET_SERVE"
     stop_pid "$SOURCE_SERVE"
     stop_pid "$TARGET_DB" 60
     [ -n "$MADE_DB" ] && src_sql -e "DROP DATABASE IF EXISTS \`$DB\`"
+    [ -n "$STREAM" ] && "$BIN/python" "$REPO/deploy/restore-drill.py" drop-stream --nats "$NATS" --stream "$STREAM"
     rm -rf -- "$TMP"
     if ((status == 0)); then say "passed; cleaned up"; else say "failed (status $status): ${FAILURE:-interrupted}; cleaned up" >&2; fi
 }
@@ -94,24 +102,47 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# serve NAME URL PORT: `blogsvc serve` on URL, in the background; sets SERVED to its pid once it answers.
-serve() {
-    local name=$1 url=$2 port=$3 i unset=() v
-    # Only the settings the drill means: a cheap hasher, and one secret for both servers (idempotency
-    # fingerprints are keyed by it, so a key replays only where the secret is the same).
+# start NAME URL ARGS...: `blogsvc ARGS...` on the database at URL, in the background, logging to NAME.log;
+# sets STARTED to its pid. Only the settings the drill means: a cheap hasher, no drain delay, and one
+# secret for every server (idempotency fingerprints are keyed by it: a key replays only where it is the same).
+start() {
+    local name=$1 url=$2 unset=() v
+    shift 2
     for v in $(compgen -e); do [[ $v == BLOGSVC_* ]] && unset+=(-u "$v"); done
-    env "${unset[@]}" \
-        BLOGSVC_DATABASE_URL="$url" BLOGSVC_CURSOR_SECRET=restore-drill BLOGSVC_LOG_LEVEL=warning BLOGSVC_DRAIN_DELAY=0 \
-        BLOGSVC_ARGON2_TIME_COST=1 BLOGSVC_ARGON2_MEMORY_KIB=1024 \
-        "$BIN/blogsvc" serve --host 127.0.0.1 --port "$port" --workers 1 </dev/null >"$TMP/$name.log" 2>&1 &
-    SERVED=$!
+    env "${unset[@]}" BLOGSVC_DATABASE_URL="$url" BLOGSVC_CURSOR_SECRET=restore-drill BLOGSVC_LOG_LEVEL=warning \
+        BLOGSVC_DRAIN_DELAY=0 BLOGSVC_ARGON2_TIME_COST=1 BLOGSVC_ARGON2_MEMORY_KIB=1024 \
+        "$BIN/blogsvc" "$@" </dev/null >"$TMP/$name.log" 2>&1 &
+    STARTED=$!
+}
+
+# serve NAME URL PORT: `blogsvc serve` on URL; returns once it answers, its pid in STARTED.
+serve() {
+    local name=$1 port=$3 i
+    start "$name" "$2" serve --host 127.0.0.1 --port "$port" --workers 1
     for i in $(seq 300); do
         curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && return 0
-        kill -0 "$SERVED" 2>/dev/null || die "blogsvc serve ($name) exited" "$TMP/$name.log"
+        kill -0 "$STARTED" 2>/dev/null || die "blogsvc serve ($name) exited" "$TMP/$name.log"
         sleep 0.1
     done
     die "blogsvc serve ($name) did not answer within 30 s" "$TMP/$name.log"
 }
+
+# relay NAME URL: `blogsvc relay` from the database at URL to the drill's stream, when a NATS answers.
+relay() {
+    if [ -n "$STREAM" ]; then start "$1" "$2" relay --nats "$NATS" --stream "$STREAM" --prefix "$STREAM"; fi
+}
+
+# The throwaway server's data directory is made meanwhile (it takes seconds): its own, as mysql when root.
+AS_USER=()
+mkdir "$TMP/db"
+if [ "$(id -u)" = 0 ]; then
+    AS_USER=(--user=mysql)
+    chmod 711 "$TMP"
+    chown mysql: "$TMP/db"
+fi
+mariadb-install-db --no-defaults "${AS_USER[@]}" --datadir="$TMP/db/data" --skip-test-db \
+    --auth-root-authentication-method=normal </dev/null >"$TMP/install.log" 2>&1 &
+INSTALL=$!
 
 # 1. The source: a new database, migrated and served.
 say "source: database $DB on $SRC_HOST:$SRC_PORT"
@@ -119,8 +150,15 @@ MADE_DB=1
 BLOGSVC_DATABASE_URL=$SRC_URL "$BIN/blogsvc" migrate >"$TMP/migrate.log" 2>&1 || die "blogsvc migrate failed" "$TMP/migrate.log"
 SOURCE_PORT=$(free_port)
 serve source "$SRC_URL" "$SOURCE_PORT"
-SOURCE_SERVE=$SERVED
-say "migrated; blogsvc serve on port $SOURCE_PORT"
+SOURCE_SERVE=$STARTED
+if BLOGSVC_NATS_URL=$NATS "$REPO/deploy/local-nats.sh" ping; then
+    STREAM=$DB
+    relay relay-source "$SRC_URL"
+    SOURCE_RELAY=$STARTED
+    say "migrated; blogsvc serve on port $SOURCE_PORT, blogsvc relay to stream $STREAM at $NATS"
+else
+    say "migrated; blogsvc serve on port $SOURCE_PORT; no NATS with JetStream at $NATS, so no relay (make restore-drill starts one)"
+fi
 
 # 2. Data through the API, then writers that keep writing.
 "$BIN/python" "$REPO/deploy/restore-drill.py" write --base "http://127.0.0.1:$SOURCE_PORT" \
@@ -154,9 +192,21 @@ WRITER=""
 say "writes stopped: $(tail -n 1 "$TMP/writer.log")"
 
 # What the old database gave out, read from it as an operator would when it can still be read: the last
-# feed id, and the next user and article ids. The service stops first, so nothing moves meanwhile.
+# feed id, and the next user and article ids. The service stops first, and the relay once it has published
+# everything (its sequencer numbers what the service left unnumbered), so nothing moves meanwhile.
 stop_pid "$SOURCE_SERVE"
 SOURCE_SERVE=""
+if [ -n "$STREAM" ]; then
+    caught_up="SELECT (SELECT COUNT(*) FROM events WHERE feed_id IS NULL) = 0 AND relayed_through = last_feed_id
+                 FROM event_sequencer JOIN event_relays WHERE stream = '$STREAM'"
+    for i in $(seq 300); do
+        [ "$(src_sql -N -B "$DB" -e "$caught_up")" = 1 ] && break
+        ((i < 300)) || die "the relay did not publish the whole feed within 30 s" "$TMP/relay-source.log"
+        sleep 0.1
+    done
+    stop_pid "$SOURCE_RELAY"
+    SOURCE_RELAY=""
+fi
 read -r FEED_THROUGH USERS_NEXT ARTICLES_NEXT < <(src_sql -N -B "$DB" -e "
     SELECT (SELECT last_feed_id FROM event_sequencer),
            (SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'users'),
@@ -165,15 +215,8 @@ read -r FEED_THROUGH USERS_NEXT ARTICLES_NEXT < <(src_sql -N -B "$DB" -e "
     die "could not read the old database's last feed id and next ids"
 
 # 4. A throwaway server: its own datadir and port, as mysql when we are root.
-AS_USER=()
-mkdir "$TMP/db"
-if [ "$(id -u)" = 0 ]; then
-    AS_USER=(--user=mysql)
-    chmod 711 "$TMP"
-    chown mysql: "$TMP/db"
-fi
-mariadb-install-db --no-defaults "${AS_USER[@]}" --datadir="$TMP/db/data" --skip-test-db \
-    --auth-root-authentication-method=normal >"$TMP/install.log" 2>&1 || die "mariadb-install-db failed" "$TMP/install.log"
+wait "$INSTALL" || { INSTALL=""; die "mariadb-install-db failed" "$TMP/install.log"; }
+INSTALL=""
 "$MARIADBD" --no-defaults "${AS_USER[@]}" --datadir="$TMP/db/data" --port="$DST_PORT" --bind-address=127.0.0.1 \
     --socket="$TMP/db/mysqld.sock" --pid-file="$TMP/db/mysqld.pid" --log-error="$TMP/db/error.log" \
     --skip-name-resolve --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
@@ -213,11 +256,19 @@ dst_sql "$DB" -e "
     ALTER TABLE users AUTO_INCREMENT = $USERS_NEXT;
     ALTER TABLE articles AUTO_INCREMENT = $ARTICLES_NEXT;"
 
-# 5. Serve the restored database, and check.
+# 5. Serve and relay the restored database, and check.
 TARGET_PORT=$(free_port)
 serve restored "$DST_URL" "$TARGET_PORT"
-TARGET_SERVE=$SERVED
+TARGET_SERVE=$STARTED
+relay relay-restored "$DST_URL"
+TARGET_RELAY=$STARTED
 "$BIN/python" "$REPO/deploy/restore-drill.py" check --base "http://127.0.0.1:$TARGET_PORT" \
     --journal "$TMP/journal.json" --began "$began" --ended "$ended" --restored-head "$HEAD" \
     --unnumbered "$UNNUMBERED" --feed-through "$FEED_THROUGH" --users-next "$USERS_NEXT" \
     --articles-next "$ARTICLES_NEXT" || die "the restored service failed the checks above" "$TMP/restored.log"
+say "the restored service passed"
+if [ -n "$STREAM" ]; then
+    "$BIN/python" "$REPO/deploy/restore-drill.py" stream --nats "$NATS" --stream "$STREAM" \
+        --base "http://127.0.0.1:$TARGET_PORT" --restored-head "$HEAD" --feed-through "$FEED_THROUGH" ||
+        die "the stream failed the checks above" "$TMP/relay-source.log" "$TMP/relay-restored.log"
+fi
