@@ -52,7 +52,7 @@ fuzz: $(STAMP) db
 
 # Backup and restore, drilled (docs/operations.md, "Backup and restore"): a database on the server of
 # BLOGSVC_DATABASE_URL, backed up with mariadb-dump while writers write through the API, restored into a
-# throwaway mariadbd, served, relayed and checked. 20-40 s; all it makes is removed, even on failure.
+# throwaway mariadbd, served, relayed and checked. 15-40 s; all it makes is removed, even on failure.
 restore-drill: $(STAMP) db nats
 	timeout 300 deploy/restore-drill.sh
 
