@@ -127,8 +127,10 @@ serve() {
     die "blogsvc serve ($name) did not answer within 30 s" "$TMP/$name.log"
 }
 
-# relay NAME URL: `blogsvc relay` from the database at URL to the drill's stream, when a NATS answers.
+# relay NAME URL: `blogsvc relay` from the database at URL to the drill's stream, when a NATS answers;
+# its pid in STARTED (empty without one).
 relay() {
+    STARTED=""
     if [ -n "$STREAM" ]; then start "$1" "$2" relay --nats "$NATS" --stream "$STREAM" --prefix "$STREAM"; fi
 }
 
