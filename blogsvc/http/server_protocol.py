@@ -191,7 +191,7 @@ class ServerProtocol(HttpToolsProtocol):
         self._on_rejected(refusal.reason, refusal.status)
         if self.transport.is_closing():
             return
-        self.transport.write(answer(refusal.status, refusal.detail))
+        self.transport.write(_answer(refusal.status, refusal.detail))
         self._lingering = True
         if self.transport.can_write_eof():
             self.transport.write_eof()
@@ -208,7 +208,7 @@ def _head_too_large(limits: ConnectionLimits, fields: int) -> _Refusal:
     return _Refusal("headers_too_large", 431, f"A request's headers may hold at most {limits.max_header_bytes} bytes.")
 
 
-def answer(status: int, detail: str, extra: tuple[tuple[bytes, bytes], ...] = ()) -> bytes:
+def _answer(status: int, detail: str) -> bytes:
     """A whole HTTP/1.1 response carrying a problem document, that closes the connection."""
     body = problem_document(status, detail)
     head = [
@@ -216,7 +216,7 @@ def answer(status: int, detail: str, extra: tuple[tuple[bytes, bytes], ...] = ()
         b"content-type: application/problem+json\r\n",
         b"content-length: %d\r\n" % len(body),
         b"connection: close\r\n",
-        *(b"%s: %s\r\n" % header for header in (*headers.ALWAYS, *extra)),
+        *(b"%s: %s\r\n" % header for header in headers.ALWAYS),
         b"\r\n",
     ]
     return b"".join(head) + body
