@@ -13,7 +13,7 @@ from litestar.plugins.problem_details import ProblemDetailsPlugin
 
 from blogsvc.articles.controller import ArticleController, AuthorArticlesController
 from blogsvc.articles.deep_offsets import LiveRanges
-from blogsvc.config import Settings, from_env
+from blogsvc.config import Settings, from_env, traces_service_name
 from blogsvc.db.cluster import Database
 from blogsvc.events.controller import EventController
 from blogsvc.events.sequencer import Sequencer
@@ -25,7 +25,7 @@ from blogsvc.http.edge import Edge
 from blogsvc.http.problems import problem_details_config
 from blogsvc.http.responses import JSONResponse
 from blogsvc.http.validation import RequestValidator
-from blogsvc.ops import docs
+from blogsvc.ops import docs, tracing
 from blogsvc.ops.background import housekeeping, in_background
 from blogsvc.ops.health import Lifecycle, readyz
 from blogsvc.ops.logs import request_logger, structlog_plugin
@@ -43,9 +43,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("blogsvc.security")
 
 
-def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litestar:
-    """The app; `drain_on_sigterm` (for `blogsvc serve`) turns SIGTERM into not-ready, then a graceful stop."""
+def create_app(settings: Settings, *, drain_on_sigterm: bool = False, traces: str | None = None) -> Litestar:
+    """The app; `drain_on_sigterm` (for `blogsvc serve`) turns SIGTERM into not-ready, then a graceful stop;
+    `traces`, a service name, sends traces to the OTLP endpoint of the OTEL_* variables (ops/tracing.py)."""
     lifecycle = Lifecycle(settings.readiness_timeout)
+    tracer_provider = tracing.start(traces) if traces else None
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -67,6 +69,8 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
             await watcher.close()
             await db.close()
             hasher.close()
+            if tracer_provider is not None:
+                tracing.stop(tracer_provider)
 
     cursors = Cursors(settings.secret)
     validator = RequestValidator()
@@ -105,19 +109,22 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False) -> Litesta
         before_request=validator.check,
         # Service tokens, when configured, on every route; without, routes run no middleware at all.
         middleware=[auth.ServiceAuthMiddleware(TokenTable(settings.api_tokens))] if settings.api_tokens else [],
-        plugins=[ProblemDetailsPlugin(problem_details_config()), structlog_plugin(settings)],
+        plugins=[ProblemDetailsPlugin(problem_details_config()), structlog_plugin(settings, trace_ids=bool(traces))],
         openapi_config=docs.openapi_config(),
         signature_types=[PageQuery, Listing],
     )
     # Outside Litestar's router, so that requests no route matches are logged and tagged too.
-    app.asgi_handler = Edge(app.asgi_handler, RouteMetrics(), request_logger(settings))
+    # With traces, the server span goes around the Edge, so that the access line is written inside it.
+    routed = app.asgi_handler if tracer_provider is None else tracing.named_by_route(app.asgi_handler)
+    edge = Edge(routed, RouteMetrics(), request_logger(settings))
+    app.asgi_handler = edge if tracer_provider is None else tracing.server_spans(edge, tracer_provider)
     openapi.complete(app, (auth.declare, idempotency.declare))
     return app
 
 
 def app_from_env() -> Litestar:
     """The factory `blogsvc serve` gives uvicorn (each worker builds its own app)."""
-    app = create_app(from_env(), drain_on_sigterm=True)
+    app = create_app(from_env(), drain_on_sigterm=True, traces=traces_service_name())
     # What exists once the worker has started (modules, the password lists, the app, the pool) lives as
     # long as the worker: frozen, the cyclic GC stops walking it on every full collection. Those walks
     # took about 30 ms each, over a dozen times in 10 s of reads, and made reads' p99 (29 ms vs 3.9 ms).

@@ -1,6 +1,7 @@
 """Settings from BLOGSVC_* environment variables: the only module that reads (or, for the workers of
-`blogsvc serve`, writes) os.environ. Each setting is a field of Settings whose bounds and meaning are
-declared once, in its Meta; `blogsvc settings` lists them."""
+`blogsvc serve`, writes) os.environ, but for the OTEL_* variables, which the OpenTelemetry SDK reads
+itself once traces_service_name() has said traces are on. Each setting is a field of Settings whose
+bounds and meaning are declared once, in its Meta; `blogsvc settings` lists them."""
 
 from __future__ import annotations
 
@@ -142,6 +143,26 @@ def parse_tokens(text: str) -> tuple[ApiToken, ...]:
             raise TokenError(f"entry {position} repeats an earlier token")
         tokens.append(ApiToken(scope, sha256))  # type: ignore[arg-type]  # checked above
     return tuple(tokens)
+
+
+# ---- traces: OpenTelemetry's own variables (ops/tracing.py) ----
+
+
+def traces_service_name(env: Mapping[str, str] | None = None) -> str | None:
+    """The service name traces go out under (OTEL_SERVICE_NAME, else blogsvc), or None when traces are
+    off: no OTLP endpoint set (OTEL_EXPORTER_OTLP_ENDPOINT or _TRACES_ENDPOINT), OTEL_SDK_DISABLED=true
+    or OTEL_TRACES_EXPORTER=none. Traces go out over OTLP/HTTP only."""
+    env = os.environ if env is None else env
+    endpoint = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip() or env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+    exporter = env.get("OTEL_TRACES_EXPORTER", "").strip().lower() or "otlp"
+    if exporter not in ("otlp", "none"):
+        raise ConfigError(f"OTEL_TRACES_EXPORTER: blogsvc sends traces over OTLP only (otlp or none), got {exporter!r}")
+    protocol = env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "").strip() or env.get("OTEL_EXPORTER_OTLP_PROTOCOL", "")
+    if protocol.strip() not in ("", "http/protobuf"):
+        raise ConfigError(f"OTEL_EXPORTER_OTLP_PROTOCOL: blogsvc speaks http/protobuf only, got {protocol.strip()!r}")
+    if not endpoint.strip() or exporter == "none" or env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return None
+    return env.get("OTEL_SERVICE_NAME", "").strip() or "blogsvc"
 
 
 # ---- the settings ----

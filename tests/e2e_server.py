@@ -23,8 +23,9 @@ STOP_TIMEOUT = 10.0
 
 
 def service_env(url: DatabaseURL) -> dict[str, str]:
-    """The environment of a blogsvc process on `url`, with a cheap hasher and no stray BLOGSVC_* settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGSVC_")}
+    """The environment of a blogsvc process on `url`, with a cheap hasher and no stray BLOGSVC_* or OTEL_*
+    settings (traces stay off unless a test turns them on)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLOGSVC_", "OTEL_"))}
     return env | {
         "BLOGSVC_DATABASE_URL": url.to_url(),
         "BLOGSVC_ARGON2_TIME_COST": "1",

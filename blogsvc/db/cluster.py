@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
+from blogsvc import spans
 from blogsvc.db import drivers
 from blogsvc.db.coalescing import Coalescer
 from blogsvc.db.errors import from_driver_error, no_answer
@@ -118,7 +119,8 @@ class Database(Executor):
                 pool, conn = await self._servers.take()
                 deadline.reschedule(None if self._limit is None else self._loop.time() + self._limit)
                 cursor = self._driver.cursor_class(conn)
-                await cursor.execute(query.sql, params)
+                with spans.statement(query.name):
+                    await cursor.execute(query.sql, params)
                 return cursor
         except TimeoutError:
             if conn is None:

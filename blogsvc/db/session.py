@@ -6,6 +6,7 @@ import asyncio
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
+from blogsvc import spans
 from blogsvc.db.errors import from_driver_error, no_answer
 from blogsvc.db.executor import Cursor, Executor, Params
 
@@ -43,7 +44,8 @@ class Session(Executor):
 
     async def _run(self, query: Query, params: Params) -> Cursor:
         cursor = self._driver.cursor_class(self._conn)
-        await self._guarded(cursor.execute(query.sql, params))
+        with spans.statement(query.name):
+            await self._guarded(cursor.execute(query.sql, params))
         return cursor
 
     _read = _write = _run

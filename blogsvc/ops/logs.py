@@ -1,5 +1,6 @@
 """Structured logs through Litestar's structlog plugin: JSON lines (or a console format for development),
-one access line per request carrying its request id (http/edge.py calls log_request), and no secret in any line."""
+one access line per request carrying its request id (http/edge.py calls log_request) and, when traces are
+on, its trace id, and no secret in any line."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import msgspec
 import structlog
 from litestar.logging.config import LoggingConfig, StructLoggingConfig
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
+from opentelemetry import trace
 
 from blogsvc.http.edge import request_id
 
@@ -33,6 +35,14 @@ def _add_request_id(_: Any, __: str, event: EventDict) -> EventDict:
     return event
 
 
+def _add_trace_id(_: Any, __: str, event: EventDict) -> EventDict:
+    """The id of the trace this line was written in (ops/tracing.py's server span), as W3C writes it."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event.setdefault("trace_id", format(context.trace_id, "032x"))
+    return event
+
+
 def _redact_secrets(_: Any, __: str, event: EventDict) -> EventDict:
     for key in event.keys() & _SECRET_KEYS:
         event[key] = "[redacted]"
@@ -40,9 +50,10 @@ def _redact_secrets(_: Any, __: str, event: EventDict) -> EventDict:
     return event
 
 
-def structlog_plugin(settings: Settings) -> StructlogPlugin:
-    """The app's logging (Litestar configures it when the app is made)."""
-    return StructlogPlugin(StructlogConfig(structlog_logging_config=_config(settings), enable_middleware_logging=False))
+def structlog_plugin(settings: Settings, *, trace_ids: bool = False) -> StructlogPlugin:
+    """The app's logging (Litestar configures it when the app is made); `trace_ids` when traces are on."""
+    config = _config(settings, trace_ids=trace_ids)
+    return StructlogPlugin(StructlogConfig(structlog_logging_config=config, enable_middleware_logging=False))
 
 
 def configure_process(settings: Settings) -> None:
@@ -53,7 +64,7 @@ def configure_process(settings: Settings) -> None:
     config.configure()
 
 
-def _config(settings: Settings) -> StructLoggingConfig:
+def _config(settings: Settings, *, trace_ids: bool = False) -> StructLoggingConfig:
     """structlog and the standard library (uvicorn, litestar, our own loggers) render alike. structlog's
     lines (the access log: one a request) skip the standard library and are written straight to stderr,
     which costs a third of the standard library's path."""
@@ -63,6 +74,7 @@ def _config(settings: Settings) -> StructLoggingConfig:
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         _add_request_id,
+        *([_add_trace_id] if trace_ids else []),  # off, not even a call per line
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _redact_secrets,

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from blogsvc import spans
+
 if TYPE_CHECKING:
     from blogsvc.config import Settings
 
@@ -39,10 +41,12 @@ class PasswordHasher:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def hash(self, password: str) -> str:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self._argon2.hash, password)
+        with spans.hashing("argon2 hash"):
+            return await asyncio.get_running_loop().run_in_executor(self._pool, self._argon2.hash, password)
 
     async def verify(self, password_hash: str, password: str) -> bool:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self._verify, password_hash, password)
+        with spans.hashing("argon2 verify"):
+            return await asyncio.get_running_loop().run_in_executor(self._pool, self._verify, password_hash, password)
 
     async def verify_nothing(self, password: str) -> None:
         """Spend the time of a verify, for an email that has no user."""
