@@ -62,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)  # before the settings: --help and --version work whatever they are
     try:
         settings = config.from_env()
+        config.traces_service_name()  # an OTEL_* setting it cannot honour stops blogsvc here, not each worker
     except config.ConfigError as exc:
         return _fail(str(exc), status=2)
     if args.command == "settings":

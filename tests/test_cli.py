@@ -121,6 +121,16 @@ def test_parent_and_workers_log_in_one_format_without_colours(
             assert re.match(r"\d{4}-\d\d-\d\dT[\d:.]+Z \[\w+\s*\] ", line), line
 
 
+def test_an_otel_setting_blogsvc_cannot_honour_stops_it_at_once() -> None:
+    result = blogsvc(
+        "settings", OTEL_EXPORTER_OTLP_ENDPOINT="http://collector:4317", OTEL_EXPORTER_OTLP_PROTOCOL="grpc"
+    )
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip() == "blogsvc: OTEL_EXPORTER_OTLP_PROTOCOL: blogsvc speaks http/protobuf only, got 'grpc'"
+    )
+
+
 @pytest.mark.parametrize("args", [["--stream", "a.b"], ["--prefix", "blog svc"], ["--stream", "x" * 101]])
 def test_relay_refuses_a_stream_or_prefix_nats_cannot_take(args: list[str]) -> None:
     result = blogsvc("relay", "--nats", "nats://127.0.0.1:4222", *args)
