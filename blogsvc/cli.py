@@ -17,7 +17,6 @@ from blogsvc import __version__, config
 from blogsvc.db import migrate
 from blogsvc.errors import Gone
 from blogsvc.http.server_protocol import ConnectionLimits, ServerProtocol
-from blogsvc.ops import metrics
 from blogsvc.ops.logs import configure_process
 
 if TYPE_CHECKING:
@@ -138,6 +137,10 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     # start, a database it cannot log in to is a mistake to say at once.
     migrate.check(settings.database, settings.db_connect_timeout)
     config.share_with_workers(settings, workers)
+    # Only now: importing it makes the metrics, which with PROMETHEUS_MULTIPROC_DIR set open files in that
+    # directory, and share_with_workers has just made it (the image sets it; /tmp starts empty).
+    from blogsvc.ops import metrics
+
     # Uvicorn re-raises SIGTERM once it has shut down gracefully; ending then is a clean exit (status 0).
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
     uvicorn.run(

@@ -52,6 +52,15 @@ def test_settings_lists_every_variable_with_secrets_masked() -> None:
     assert listed["BLOGSVC_API_TOKENS"].split()[1].startswith("write:sha256:")
 
 
+@pytest.mark.parametrize("command", [["settings"], ["migrate", "--help"]])
+def test_commands_other_than_serve_need_no_metrics_directory(tmp_path: Path, command: list[str]) -> None:
+    # As in the image: PROMETHEUS_MULTIPROC_DIR names a directory that only `serve` makes.
+    missing = tmp_path / "blogsvc-metrics"
+    result = blogsvc(*command, PROMETHEUS_MULTIPROC_DIR=str(missing))
+    assert result.returncode == 0, result.stderr
+    assert not missing.exists()
+
+
 def test_settings_reports_a_bad_setting_in_one_line() -> None:
     result = blogsvc("settings", BLOGSVC_PORT="http")
     assert result.returncode == 2
