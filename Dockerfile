@@ -1,6 +1,7 @@
 # blogsvc image. Stages: docs-assets (the npm files /docs and /redoc serve), build (a venv with the
-# dependencies and the package), and the final one, which gets only that venv and tini: no pip,
-# npm, compiler, tests or dev packages.
+# dependencies and the package, compiled modules stripped, no Cython sources or stubs), and the final
+# one, which gets only that venv and tini: no pip, npm, compiler, tests or dev packages. Its size,
+# and what each part costs: docs/operations.md, "The image".
 #
 # The base image is an argument so builds without registry access can pass a local one. Build with
 # --format docker under podman, or the HEALTHCHECK is dropped (OCI images have no such field):
@@ -32,20 +33,28 @@ FROM ${BASE_IMAGE} AS build
 ARG PIP_CERT=""
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
-# tini from Debian, copied alone into the final stage (see ENTRYPOINT there). Not pinned: the
-# version follows the base image's Debian release, which is itself an argument.
+# tini from Debian, copied alone into the final stage (see ENTRYPOINT there); binutils for strip,
+# which stays in this stage. Not pinned: the versions follow the base image's Debian release, which
+# is itself an argument.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends tini \
+    && apt-get install -y --no-install-recommends tini binutils \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, from pyproject.toml alone, so a change to the code reuses this layer. The
-# optional asyncmy driver comes too, so that BLOGSVC_DB_DRIVER=asyncmy works in the image.
+# optional asyncmy driver comes too, so that BLOGSVC_DB_DRIVER=asyncmy works in the image. Then
+# what only a compiler or a type checker reads leaves: the Cython sources wheels ship beside their
+# compiled modules (asyncmy's .c files alone are 13 MB) and .pyi stubs; and strip takes the symbol
+# tables out of the compiled modules (44 MB -> 6 MB; the dynamic symbols Python loads them by stay).
+# pip's bytecode stays: the root filesystem is read-only, so without it every process would
+# compile each module it imports again at each start.
 COPY pyproject.toml ./
 RUN python3 -m venv /opt/blogsvc \
     && python3 -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
         print(*p["dependencies"], *p["optional-dependencies"]["asyncmy"], sep="\n")' > /tmp/requirements.txt \
-    && /opt/blogsvc/bin/pip install ${PIP_CERT:+--cert "$PIP_CERT"} -r /tmp/requirements.txt
+    && /opt/blogsvc/bin/pip install ${PIP_CERT:+--cert "$PIP_CERT"} -r /tmp/requirements.txt \
+    && find /opt/blogsvc \( -name '*.c' -o -name '*.pyx' -o -name '*.pxd' -o -name '*.pyi' \) -delete \
+    && find /opt/blogsvc -name '*.so' -exec strip --strip-unneeded {} +
 COPY README.md hatch_build.py ./
 COPY blogsvc ./blogsvc
 COPY sql ./sql
