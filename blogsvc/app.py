@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
+import signal
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -33,6 +36,7 @@ from blogsvc.ops.metrics import MetricsController, RouteMetrics, pool_gauges
 from blogsvc.pagination import Cursors, PageQuery
 from blogsvc.security import auth, idempotency
 from blogsvc.security.passwords import PasswordHasher
+from blogsvc.security.token_file import TokenFileWatcher
 from blogsvc.security.tokens import TokenTable
 from blogsvc.tags.controller import TagController
 from blogsvc.users.controller import AuthController, UserController
@@ -44,14 +48,17 @@ log = logging.getLogger("blogsvc.security")
 
 
 def create_app(settings: Settings, *, drain_on_sigterm: bool = False, traces: str | None = None) -> Litestar:
-    """The app; `drain_on_sigterm` (for `blogsvc serve`) turns SIGTERM into not-ready, then a graceful stop;
+    """The app; `drain_on_sigterm` (for `blogsvc serve`) turns SIGTERM into not-ready, then a graceful stop, and
+    SIGHUP into a re-read of the token file (without one, SIGHUP does nothing: its default would kill the worker);
     `traces`, a service name, sends traces to the OTLP endpoint of the OTEL_* variables (ops/tracing.py)."""
     lifecycle = Lifecycle(settings.readiness_timeout)
+    tokens = TokenTable(settings.api_tokens)
+    token_watcher = TokenFileWatcher(settings.api_tokens_file, tokens) if settings.api_tokens_file else None
     tracer_provider = tracing.start(traces) if traces else None
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        if not settings.api_tokens:
+        if not settings.api_tokens and not settings.api_tokens_file:
             log.warning("BLOGSVC_API_TOKENS is not set: the API is open to every caller (BLOGSVC_ENV=%s)", settings.env)
         hasher = PasswordHasher(settings)
         await hasher.start()
@@ -61,8 +68,14 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False, traces: st
         lifecycle.on_drain(watcher.release)
         if drain_on_sigterm:
             lifecycle.drain_on_sigterm(settings.drain_delay)
+            on_sighup = token_watcher.wake if token_watcher else lambda: None
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_sighup)
         try:
-            async with pool_gauges(db), in_background(Sequencer(db, settings.events_retention_days).run()):
+            async with (
+                pool_gauges(db),
+                in_background(Sequencer(db, settings.events_retention_days).run()),
+                in_background(token_watcher.run()) if token_watcher else contextlib.nullcontext(),
+            ):
                 yield
         finally:
             # Uvicorn has finished every in-flight request by now; the pool closes last.
@@ -107,8 +120,9 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False, traces: st
         request_class=JSONOnlyRequest,
         response_class=JSONResponse,
         before_request=validator.check,
-        # Service tokens, when configured, on every route; without, routes run no middleware at all.
-        middleware=[auth.ServiceAuthMiddleware(TokenTable(settings.api_tokens))] if settings.api_tokens else [],
+        # Service tokens, when configured, on every route; without, routes run no middleware at all. A token
+        # file, even empty, is configured: its tokens may come and go while the app runs.
+        middleware=[auth.ServiceAuthMiddleware(tokens)] if settings.api_tokens or token_watcher else [],
         plugins=[ProblemDetailsPlugin(problem_details_config()), structlog_plugin(settings, trace_ids=bool(traces))],
         openapi_config=docs.openapi_config(),
         signature_types=[PageQuery, Listing],

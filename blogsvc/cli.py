@@ -60,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)  # before the settings: --help and --version work whatever they are
     try:
-        settings = config.from_env()
+        # Only the API checks tokens: the pods of `migrate` and `relay` need not mount a token file.
+        settings = config.from_env(read_tokens=args.command not in ("migrate", "relay"))
         config.traces_service_name()  # an OTEL_* setting it cannot honour stops blogsvc here, not each worker
     except config.ConfigError as exc:
         return _fail(str(exc), status=2)

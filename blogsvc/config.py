@@ -145,6 +145,20 @@ def parse_tokens(text: str) -> tuple[ApiToken, ...]:
     return tuple(tokens)
 
 
+def read_tokens_file(path: str) -> tuple[ApiToken, ...]:
+    """The tokens in the file at `path`, in the syntax of BLOGSVC_API_TOKENS; TokenError if it cannot be
+    read or parsed (at start, and each time security/token_file.py re-reads it)."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError as exc:
+        raise TokenError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        return parse_tokens(data.decode())
+    except UnicodeDecodeError:
+        raise TokenError(f"{path} is not UTF-8 text") from None
+
+
 # ---- traces: OpenTelemetry's own variables (ops/tracing.py) ----
 
 
@@ -229,8 +243,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     env: Annotated[Literal["development", "production"], Meta(description="production refuses to run open")] = (
         "development"
     )
-    # SHA-256 digests with their scopes (never the tokens); empty: the API is open.
+    # SHA-256 digests with their scopes (never the tokens); empty: the API is open, unless api_tokens_file is set.
     api_tokens: Annotated[tuple[ApiToken, ...], Meta(description="read:<token>, write:<token>, ...")] = ()
+    api_tokens_file: Annotated[
+        str, Meta(description="a file holding what BLOGSVC_API_TOKENS would, re-read when it changes or on SIGHUP")
+    ] = ""
     password_min_length: Annotated[int, Meta(ge=8, le=256, description="the shortest password accepted")] = 8
     events_retention_days: Annotated[
         int, Meta(ge=1, le=36500, description="days the change feed keeps an event (GET /events, blogsvc relay)")
@@ -255,8 +272,10 @@ def variable(name: str) -> str:
     return "BLOGSVC_DATABASE_URL" if name == "database" else PREFIX + name.upper()
 
 
-def from_env(env: Mapping[str, str] | None = None) -> Settings:
-    """Read every BLOGSVC_* setting; raise ConfigError naming the first bad one."""
+def from_env(env: Mapping[str, str] | None = None, *, read_tokens: bool = True) -> Settings:
+    """Read every BLOGSVC_* setting; raise ConfigError naming the first bad one. `read_tokens=False`, for
+    the commands that serve nothing (migrate, relay), leaves BLOGSVC_API_TOKENS_FILE unread: their pods need
+    not mount it."""
     env = os.environ if env is None else env
     raw: dict[str, Any] = {}
     for name, field in FIELDS.items():
@@ -265,10 +284,17 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     # These two have parsers of their own (and a token must never be quoted in a message).
     if "database" in raw:
         raw["database"] = DatabaseURL.parse(raw["database"])
+    if "api_tokens_file" in raw and "api_tokens" in raw:
+        raise ConfigError("BLOGSVC_API_TOKENS and BLOGSVC_API_TOKENS_FILE are both set: set one")
     try:
         raw["api_tokens"] = parse_tokens(raw.get("api_tokens", ""))
     except TokenError as exc:
         raise ConfigError(f"BLOGSVC_API_TOKENS: {exc}") from None
+    if "api_tokens_file" in raw and read_tokens:
+        try:
+            raw["api_tokens"] = read_tokens_file(raw["api_tokens_file"])
+        except TokenError as exc:
+            raise ConfigError(f"BLOGSVC_API_TOKENS_FILE: {exc}") from None
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
@@ -299,7 +325,8 @@ def _expected(field: msgspec.inspect.Field) -> str:
 
 
 def _check_together(settings: Settings) -> None:
-    if settings.env == "production" and not settings.api_tokens:
+    # A token file counts even when empty: the service then refuses every token-protected request.
+    if settings.env == "production" and not settings.api_tokens and not settings.api_tokens_file:
         raise ConfigError("BLOGSVC_ENV is production but BLOGSVC_API_TOKENS is empty: refusing to run open")
     if settings.argon2_memory_kib < 8 * settings.argon2_parallelism:
         raise ConfigError("BLOGSVC_ARGON2_MEMORY_KIB must be at least 8 x BLOGSVC_ARGON2_PARALLELISM")
@@ -319,7 +346,10 @@ def described(settings: Settings) -> list[tuple[str, str, str]]:
         if name == "database":
             value = value.to_url(all_hosts=True, mask_password=True)
         elif name == "api_tokens":
-            value = ", ".join(f"{token.scope}:sha256:{token.sha256.hex()[:8]}..." for token in value) or "none: open"
+            listed = ", ".join(f"{token.scope}:sha256:{token.sha256.hex()[:8]}..." for token in value)
+            value = listed or ("none: every token refused" if settings.api_tokens_file else "none: open")
+        elif name == "api_tokens_file":
+            value = value or "none"
         elif name == "cursor_secret":
             value = "***" if value else "none: made at start"
         expected = _expected(field)
