@@ -16,6 +16,7 @@ import uvicorn
 from blogsvc import __version__, config
 from blogsvc.db import migrate
 from blogsvc.errors import Gone
+from blogsvc.http import supervisor
 from blogsvc.http.server_protocol import ConnectionLimits, ServerProtocol
 from blogsvc.ops.logs import configure_process
 
@@ -144,7 +145,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
 
     # Uvicorn re-raises SIGTERM once it has shut down gracefully; ending then is a clean exit (status 0).
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    uvicorn.run(
+    server = uvicorn.Config(
         "blogsvc.app:app_from_env",
         factory=True,
         host=host,
@@ -166,7 +167,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         lifespan="on",
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
     )
-    return 0
+    return supervisor.run(server)
 
 
 def _limits(settings: Settings) -> ConnectionLimits:

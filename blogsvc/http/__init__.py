@@ -22,5 +22,7 @@ versions they were checked on); tests/http/test_internals.py fails, naming the o
 - body.py: `Request.json()` as the one place Litestar takes a JSON body from for `data`, and the request's
   `scope["state"]` to keep the validated body in;
 - controllers.py: `Controller.__init__(owner)`, called with the app as the owner for controllers
-  registered on the app.
+  registered on the app;
+- supervisor.py: uvicorn.run()'s multi-worker path (`Multiprocess(config, sockets=[config.bind_socket()])`),
+  and `Multiprocess` calling `handle_hup` for SIGHUP, with its workers in `processes` (`pid`, `is_ready()`).
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import signal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import httptools
@@ -18,6 +19,7 @@ from litestar.response.base import ASGIResponse
 from litestar.testing import AsyncTestClient
 from uvicorn.protocols.http import httptools_impl
 from uvicorn.server import ServerState
+from uvicorn.supervisors import multiprocess
 
 from blogsvc.http.controllers import AppController
 from blogsvc.http.server_protocol import ServerProtocol, _JoinedWrites
@@ -186,3 +188,17 @@ def test_httptools_keeps_a_callbacks_exception_as_the_context_of_its_own() -> No
     with pytest.raises(httptools.HttpParserCallbackError) as caught:
         parser.feed_data(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
     assert isinstance(caught.value.__context__, Stop)
+
+
+def test_uvicorns_supervisor_hands_sighup_to_handle_hup() -> None:
+    """http/supervisor.py overrides Multiprocess.handle_hup: the supervisor calls handle_<name> for each signal
+    it caught, SIGHUP among them, keeps its workers in `self.processes`, each with `pid` and `is_ready()`
+    (true once its server, lifespan included, has started), and uvicorn.run() serves a multi-worker
+    config with Multiprocess(config, sockets=[config.bind_socket()]). tests/security/test_token_rotation.py
+    checks the whole: a SIGHUP that restarted the workers would fail it."""
+    assert multiprocess.SIGNALS[signal.SIGHUP] == "HUP"
+    assert 'getattr(self, f"handle_{sig_name.lower()}"' in inspect.getsource(multiprocess.Multiprocess.handle_signals)
+    assert "self.processes.append(process)" in inspect.getsource(multiprocess.Multiprocess.init_processes)
+    assert "self.server.started" in inspect.getsource(multiprocess.Process.pong)
+    assert {"pid", "is_ready"} <= set(dir(multiprocess.Process))
+    assert "Multiprocess(config, sockets=[sock]).run()" in inspect.getsource(uvicorn.run)
