@@ -90,7 +90,7 @@ def declare(openapi: OpenAPI) -> None:
         SCHEME: SecurityScheme(
             type="http",
             scheme="bearer",
-            description="A service token, one of those configured in BLOGSVC_API_TOKENS. A read token may "
+            description="A service token, one of those configured in BLOGSVC_API_TOKENS or its file. A read token may "
             "GET, HEAD and OPTIONS; POST, PUT, PATCH and DELETE need a write token. A service running "
             "without tokens (development) accepts requests without one.",
         )

@@ -133,7 +133,7 @@ class Workers:
         while pending := self.pids - took.keys():
             for pid in pending:
                 if self.status(pid, token) == status:
-                    took[pid] = time.monotonic() - start
+                    took[pid] = round(time.monotonic() - start, 2)
             assert time.monotonic() - start < within, f"workers {pending} not at {status} within {within} s"
             time.sleep(0.02)
         return took
