@@ -231,3 +231,27 @@ def test_sighup_rereads_at_once_and_restarts_nothing(server: Server, workers: Wo
     assert "Received SIGHUP, passed on to the workers." in server.output()
     assert len(outcomes) > 50, outcomes
     assert set(outcomes) <= {200, 401}, [o for o in outcomes if o not in (200, 401)][:5]
+
+
+def test_one_worker_rereads_on_sighup_too(settings: Settings, tmp_path: Path) -> None:
+    """With one worker there is no supervisor: the app takes SIGHUP itself (its default would end the process)."""
+    path = tmp_path / "tokens"
+    path.write_text(f"read:{NEW}\n")
+    single = Server(settings, tmp_path / "serve.log", workers=1, BLOGSVC_API_TOKENS_FILE=str(path))
+    try:
+        single.wait_until_healthy()
+        bearer = {"Authorization": f"Bearer {NEWER}"}
+        time.sleep(1.5)  # the worker has polled this file
+        stat = path.stat()
+        path.write_text(f"read:{NEWER}\n")  # in place, same size, mtime put back: only SIGHUP tells
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        time.sleep(1.5)
+        assert httpx.get(f"{single.base_url}{PATH}", headers=bearer).status_code == 401
+        single.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 2
+        while httpx.get(f"{single.base_url}{PATH}", headers=bearer).status_code != 200:
+            assert time.monotonic() < deadline, "not re-read within 2 s of SIGHUP"
+            time.sleep(0.05)
+        assert single.process.poll() is None
+    finally:
+        assert single.stop() == 0
