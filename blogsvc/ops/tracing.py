@@ -1,32 +1,42 @@
-"""Traces, when the OTEL_* variables ask for them (config.traces_service_name): OpenTelemetry's ASGI
-middleware makes a server span per request, continuing the caller's W3C traceparent, and is renamed here
-by the route template once the router has matched one; spans.py adds a child span per SQL statement and
-argon2 call; ops/logs.py puts the trace id on every log line written meanwhile. Spans go out in batches
-over OTLP/HTTP from a thread of each worker. Off, none of this is installed, and the SDK, the exporter and
-the middleware are not even imported (6.5 MB a worker): start() and server_spans() import them."""
+"""Traces, when the OTEL_* variables ask for them (config.traces_service_name): a server span per request,
+continuing the caller's W3C traceparent and named by the route template; spans.py adds a child span per
+SQL statement and argon2 call; ops/logs.py puts the trace id on every log line written meanwhile. Spans
+go out in batches over OTLP/HTTP from a thread of each worker. Off, none of this is installed, and the SDK
+and the exporter are not even imported (6.5 MB a worker): start() imports them.
+
+The server span is made here with the SDK, not by OpenTelemetry's ASGI middleware (which Litestar's plugin
+wraps too): measured on one worker's reads (docs/benchmarks.md, "Traces"), the middleware cost 145 us of
+CPU a request, sampled or not (its attribute collection and metric instruments run for every request),
+this one 50 us sampled and 30 us not. The caller's context is read by the SDK's propagators (W3C
+traceparent and baggage, or OTEL_PROPAGATORS) through the middleware package's own ASGI header getter."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from litestar.enums import ScopeType
-from opentelemetry import trace
-from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
+from opentelemetry import propagate, trace
+from opentelemetry.semconv.attributes.http_attributes import (
+    HTTP_REQUEST_METHOD,
+    HTTP_RESPONSE_STATUS_CODE,
+    HTTP_ROUTE,
+)
+from opentelemetry.semconv.attributes.network_attributes import NETWORK_PROTOCOL_VERSION
+from opentelemetry.semconv.attributes.url_attributes import URL_PATH, URL_SCHEME
+from opentelemetry.trace import SpanKind, StatusCode
 
 from blogsvc import __version__, spans
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.trace import Span
 
-# The attributes that hold a query string, in the old and the stable HTTP conventions.
-HTTP_TARGET, HTTP_URL, URL_QUERY = "http.target", "http.url", "url.query"
+_SERVER_ERROR = 500
 
 
 def start(service_name: str) -> TracerProvider:
-    """This worker's tracer provider, exporting to the OTLP endpoint of the OTEL_* variables; the child
-    spans of spans.py are on until stop()."""
+    """This worker's tracer provider, exporting to the OTLP endpoint of the OTEL_* variables (sampled as
+    OTEL_TRACES_SAMPLER says); the child spans of spans.py are on until stop()."""
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
     from opentelemetry.sdk.trace import TracerProvider
@@ -45,40 +55,50 @@ def stop(provider: TracerProvider) -> None:
 
 
 def server_spans(app: ASGIApp, provider: TracerProvider) -> ASGIApp:
-    """A server span around every request `app` serves. Metrics stay Prometheus's (ops/metrics.py), and the
-    middleware's own spans for each receive() and send() are left out: a request is one span and its
-    statements."""
-    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
-    from opentelemetry.metrics import NoOpMeterProvider
+    """A server span around every request `app` serves, in the caller's trace when it sent one, with the
+    HTTP semantic conventions' method, path, scheme, protocol version and status (an error from 500 up, or
+    an exception, which is recorded). Never the query string: a filter's email or a search's words are the
+    caller's data."""
+    from opentelemetry.instrumentation.asgi import asgi_getter
 
-    middleware: ASGIApp = OpenTelemetryMiddleware(  # type: ignore[assignment]  # its own, looser scope types
-        app,
-        tracer_provider=provider,
-        meter_provider=NoOpMeterProvider(),
-        exclude_spans=["receive", "send"],
-        server_request_hook=_without_query,
-    )
-    return middleware
+    tracer = provider.get_tracer("blogsvc")
 
+    async def traced(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        method = scope["method"]
+        caller = propagate.extract(cast("dict[str, Any]", scope), getter=asgi_getter)
+        with tracer.start_as_current_span(method, context=caller, kind=SpanKind.SERVER) as span:
+            if not span.is_recording():  # not sampled: nothing to write on it
+                await app(scope, receive, send)
+                return
+            span.set_attributes(
+                {
+                    HTTP_REQUEST_METHOD: method,
+                    URL_PATH: scope["path"],
+                    URL_SCHEME: scope["scheme"],
+                    NETWORK_PROTOCOL_VERSION: scope["http_version"],
+                }
+            )
 
-def _without_query(span: Span, scope: dict[str, Any]) -> None:
-    """The URL attributes without the query string: a filter's email or a search's words are the caller's
-    data, and a trace backend is no place for them (the route and the path say what was asked)."""
-    if not (scope.get("query_string") and span.is_recording()):
-        return
-    written = span.attributes  # type: ignore[attr-defined]  # the SDK's span, the one a recording span is
-    for key in (HTTP_TARGET, HTTP_URL):  # the middleware's default conventions
-        if key in written:
-            span.set_attribute(key, written[key].partition("?")[0])
-    if URL_QUERY in written:  # the stable ones (OTEL_SEMCONV_STABILITY_OPT_IN=http)
-        span.set_attribute(URL_QUERY, "")
+            async def send_status(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    span.set_attribute(HTTP_RESPONSE_STATUS_CODE, message["status"])
+                    if message["status"] >= _SERVER_ERROR:
+                        span.set_status(StatusCode.ERROR)
+                await send(message)
+
+            await app(scope, receive, send_status)
+
+    return traced
 
 
 def named_by_route(app: ASGIApp) -> ASGIApp:
-    """`app`, with the current server span renamed `<method> <route template>` as its response starts (the
-    middleware names it by the raw path, one name per article; it ends the span with the response's last
-    message, so the name is set before), or just `<method>` when no route matched (OpenTelemetry's name
-    for a path of unbounded values)."""
+    """`app`, with the current server span renamed `<method> <route template>` as its response starts,
+    once the router has matched the route (a HEAD, served by its GET route, is named by it); a request no
+    route matched keeps the method alone (OpenTelemetry's name for a path of unbounded values). It goes
+    inside http/edge.py, whose copy of the scope for a HEAD is where the router writes the template."""
 
     async def named(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -86,14 +106,10 @@ def named_by_route(app: ASGIApp) -> ASGIApp:
             return
 
         async def send_named(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and (route := scope.get("path_template")) is not None:
                 span = trace.get_current_span()
-                method, route = scope["method"], scope.get("path_template")
-                if route is None:
-                    span.update_name(method)
-                else:
-                    span.update_name(f"{method} {route}")
-                    span.set_attribute(HTTP_ROUTE, route)
+                span.update_name(f"{scope['method']} {route}")
+                span.set_attribute(HTTP_ROUTE, route)
             await send(message)
 
         await app(scope, receive, send_named)
