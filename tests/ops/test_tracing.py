@@ -227,6 +227,14 @@ def test_the_access_log_line_carries_the_trace_id(server: Server, receiver: Rece
     assert [(line["method"], line["route"], line["status"]) for line in lines] == [("GET", "/articles", 200)]
 
 
+
+def test_background_work_starts_no_trace_of_its_own(server: Server, receiver: Receiver) -> None:
+    """The sequencer's statements every second (events/sequencer.py) are in no request: no span."""
+    time.sleep(2)
+    assert receiver.spans
+    roots = [(span.name, span.kind) for _, span in receiver.spans if not span.parent_span_id]
+    assert all(kind == Span.SPAN_KIND_SERVER for _, kind in roots), roots
+
 # ---- off by default ----
 
 
