@@ -83,7 +83,7 @@ def create_app(settings: Settings, *, drain_on_sigterm: bool = False, traces: st
             await db.close()
             hasher.close()
             if tracer_provider is not None:
-                tracing.stop(tracer_provider)
+                await tracing.stop(tracer_provider)
 
     cursors = Cursors(settings.secret)
     validator = RequestValidator()

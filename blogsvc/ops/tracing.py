@@ -12,6 +12,9 @@ traceparent and baggage, or OTEL_PROPAGATORS) through the middleware package's o
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from typing import TYPE_CHECKING, Any, cast
 
 from litestar.enums import ScopeType
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
 _SERVER_ERROR = 500
+FLUSH_SECONDS = 5.0
 
 
 def start(service_name: str) -> TracerProvider:
@@ -48,10 +52,16 @@ def start(service_name: str) -> TracerProvider:
     return provider
 
 
-def stop(provider: TracerProvider) -> None:
-    """Child spans off, and what is still batched sent (the SDK waits up to 30 s for the endpoint)."""
+async def stop(provider: TracerProvider) -> None:
+    """Child spans off, and what is still batched sent, for at most FLUSH_SECONDS: the SDK would wait up to
+    30 s for an endpoint that does not answer, past the grace period Kubernetes gives a pod to stop (the
+    spans are then lost; the thread is a daemon, so the worker exits without it)."""
     spans.turn_on(None)
-    provider.shutdown()
+    flushing = threading.Thread(target=provider.shutdown, name="otel-flush", daemon=True)
+    flushing.start()
+    deadline = time.monotonic() + FLUSH_SECONDS
+    while flushing.is_alive() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
 
 
 def server_spans(app: ASGIApp, provider: TracerProvider) -> ASGIApp:

@@ -10,6 +10,7 @@ import gzip
 import json
 import re
 import secrets
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +29,7 @@ from blogsvc.app import create_app
 from blogsvc.config import ConfigError, traces_service_name
 from blogsvc.db.queries import resource_dir
 from blogsvc.http.edge import Edge
+from blogsvc.ops.tracing import FLUSH_SECONDS
 from tests.e2e_server import Server
 from tests.helpers import new_user_body
 
@@ -227,13 +229,42 @@ def test_the_access_log_line_carries_the_trace_id(server: Server, receiver: Rece
     assert [(line["method"], line["route"], line["status"]) for line in lines] == [("GET", "/articles", 200)]
 
 
-
 def test_background_work_starts_no_trace_of_its_own(server: Server, receiver: Receiver) -> None:
     """The sequencer's statements every second (events/sequencer.py) are in no request: no span."""
     time.sleep(2)
     assert receiver.spans
     roots = [(span.name, span.kind) for _, span in receiver.spans if not span.parent_span_id]
     assert all(kind == Span.SPAN_KIND_SERVER for _, kind in roots), roots
+
+
+def test_a_collector_that_never_answers_neither_fails_requests_nor_holds_the_exit(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The exporter's sends time out on a thread (10 s each, with retries); requests do not wait for them,
+    and a worker's exit waits at most tracing.FLUSH_SECONDS for the last batch (the SDK's own bound is 30 s)."""
+    with socket.create_server(("127.0.0.1", 0)) as black_hole:  # takes connections, never answers
+        served = Server(
+            settings,
+            tmp_path / "serve.log",
+            OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{black_hole.getsockname()[1]}",
+            OTEL_BSP_SCHEDULE_DELAY="50",
+            BLOGSVC_DRAIN_DELAY="0",
+        )
+        try:
+            served.wait_until_healthy()
+            took = []
+            for _ in range(20):
+                started = time.monotonic()
+                assert httpx.get(f"{served.base_url}/articles", timeout=5).status_code == 200
+                took.append(time.monotonic() - started)
+            assert max(took) < 1.0, took
+            time.sleep(0.5)  # a batch is out, waiting on the collector
+            stopping = time.monotonic()
+            assert served.stop() == 0, served.output()
+            assert time.monotonic() - stopping < FLUSH_SECONDS + 3, served.output()
+        finally:
+            served.stop()
+
 
 # ---- off by default ----
 
