@@ -67,8 +67,8 @@ async def stop(provider: TracerProvider) -> None:
 def server_spans(app: ASGIApp, provider: TracerProvider) -> ASGIApp:
     """A server span around every request `app` serves, in the caller's trace when it sent one, with the
     HTTP semantic conventions' method, path, scheme, protocol version and status (an error from 500 up, or
-    an exception, which is recorded). Never the query string: a filter's email or a search's words are the
-    caller's data."""
+    an exception, by its type: spans.span_of). Never the query string: a filter's email or a search's words
+    are the caller's data."""
     from opentelemetry.instrumentation.asgi import asgi_getter
 
     tracer = provider.get_tracer("blogsvc")
@@ -79,7 +79,7 @@ def server_spans(app: ASGIApp, provider: TracerProvider) -> ASGIApp:
             return
         method = scope["method"]
         caller = propagate.extract(cast("dict[str, Any]", scope), getter=asgi_getter)
-        with tracer.start_as_current_span(method, context=caller, kind=SpanKind.SERVER) as span:
+        with spans.span_of(tracer, method, SpanKind.SERVER, context=caller) as span:
             if not span.is_recording():  # not sampled: nothing to write on it
                 await app(scope, receive, send)
                 return

@@ -22,7 +22,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
-from opentelemetry.proto.trace.v1.trace_pb2 import Span
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from blogsvc import spans
 from blogsvc.app import create_app
@@ -169,6 +169,26 @@ def test_a_create_is_a_server_span_in_the_callers_trace_with_its_statements_and_
     resource = next(resource for resource, span in receiver.spans if span.trace_id == trace_id)
     assert resource["service.name"] == SERVICE_NAME
     assert receiver.content_types == {"application/x-protobuf"}
+
+
+def test_a_failed_statement_is_an_error_span_that_quotes_nothing(server: Server, receiver: Receiver) -> None:
+    """A duplicate email fails the insert (the database's message quotes the email): the statement's span
+    says it failed and with what type of error, never the message."""
+    body = new_user_body()
+    assert httpx.post(f"{server.base_url}/users", json=body, timeout=10).status_code == 201
+    header, trace_id, _ = traceparent()
+    response = httpx.post(f"{server.base_url}/users", json=body, headers={"traceparent": header}, timeout=10)
+    assert response.status_code == 409, response.text
+
+    spans_of_trace = receiver.trace(trace_id, at_least=3)
+    failed = [span for span in spans_of_trace if span.status.code == Status.STATUS_CODE_ERROR]
+    assert [(span.name, attributes(span.attributes).get("error.type")) for span in failed] == [
+        ("insert_user", "IntegrityError")
+    ]
+    assert not any(span.events for span in spans_of_trace)  # no exception event, with its message
+    exported = b"".join(span.SerializeToString() for span in spans_of_trace)
+    assert body["email"].encode() not in exported
+    assert body["email"].split("@")[0].encode() not in exported
 
 
 def test_spans_are_named_by_the_route_template_and_unmatched_paths_by_the_method(
