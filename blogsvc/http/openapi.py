@@ -74,6 +74,7 @@ def complete(app: Litestar, declarations: tuple[Callable[[OpenAPI], None], ...] 
         for parameter in operation.parameters or ():
             if isinstance(parameter, Parameter) and isinstance(parameter.schema, Schema):
                 _not_null(parameter.schema)
+                _exclude_refused_emails(parameter.schema)
         operation.summary = _first_sentence(operation.description or "")
         _header_schemas(responses)
     _restore_links(openapi.paths or {})
@@ -190,8 +191,14 @@ _REFUSED_EMAIL = "|".join(
 def _email_exclusions(components: Components) -> None:
     for schema in components.schemas.values():
         for field in (schema.properties or {}).values():
-            if isinstance(field, Schema) and field.format == OpenAPIFormat.EMAIL:
-                field.schema_not = Schema(pattern=_REFUSED_EMAIL)
+            if isinstance(field, Schema):
+                _exclude_refused_emails(field)
+
+
+def _exclude_refused_emails(schema: Schema) -> None:
+    """An `email` field or parameter says which addresses of that format are refused all the same."""
+    if schema.format == OpenAPIFormat.EMAIL:
+        schema.schema_not = Schema(pattern=_REFUSED_EMAIL)
 
 
 def _problem(description: str, headers: dict[str, Schema | OpenAPIHeader] | None = None) -> OpenAPIResponse:
