@@ -7,7 +7,7 @@ and the exporter are not even imported (6.5 MB a worker): start() imports them.
 The server span is made here with the SDK, not by OpenTelemetry's ASGI middleware (which Litestar's plugin
 wraps too): measured on one worker's reads (docs/benchmarks.md, "Traces"), the middleware cost 145 us of
 CPU a request, sampled or not (its attribute collection and metric instruments run for every request),
-this one 50 us sampled and 30 us not. The caller's context is read by the SDK's propagators (W3C
+this one 50-80 us sampled and 30 us not. The caller's context is read by the SDK's propagators (W3C
 traceparent and baggage, or OTEL_PROPAGATORS) through the middleware package's own ASGI header getter."""
 
 from __future__ import annotations
