@@ -167,16 +167,21 @@ def traces_service_name(env: Mapping[str, str] | None = None) -> str | None:
     off: no OTLP endpoint set (OTEL_EXPORTER_OTLP_ENDPOINT or _TRACES_ENDPOINT), OTEL_SDK_DISABLED=true
     or OTEL_TRACES_EXPORTER=none. Traces go out over OTLP/HTTP only."""
     env = os.environ if env is None else env
-    endpoint = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip() or env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
-    exporter = env.get("OTEL_TRACES_EXPORTER", "").strip().lower() or "otlp"
+
+    def setting(*names: str) -> str:
+        """The first of these variables that is set, stripped (a signal's own before the general one)."""
+        return next((value for name in names if (value := env.get(name, "").strip())), "")
+
+    exporter = setting("OTEL_TRACES_EXPORTER").lower() or "otlp"
     if exporter not in ("otlp", "none"):
         raise ConfigError(f"OTEL_TRACES_EXPORTER: blogsvc sends traces over OTLP only (otlp or none), got {exporter!r}")
-    protocol = env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "").strip() or env.get("OTEL_EXPORTER_OTLP_PROTOCOL", "")
-    if protocol.strip() not in ("", "http/protobuf"):
-        raise ConfigError(f"OTEL_EXPORTER_OTLP_PROTOCOL: blogsvc speaks http/protobuf only, got {protocol.strip()!r}")
-    if not endpoint.strip() or exporter == "none" or env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+    protocol = setting("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
+    if protocol not in ("", "http/protobuf"):
+        raise ConfigError(f"OTEL_EXPORTER_OTLP_PROTOCOL: blogsvc speaks http/protobuf only, got {protocol!r}")
+    endpoint = setting("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+    if not endpoint or exporter == "none" or setting("OTEL_SDK_DISABLED").lower() == "true":
         return None
-    return env.get("OTEL_SERVICE_NAME", "").strip() or "blogsvc"
+    return setting("OTEL_SERVICE_NAME") or "blogsvc"
 
 
 # ---- the settings ----
