@@ -218,6 +218,38 @@ async def test_times_finer_than_a_microsecond_compare_exactly(
     assert await ids_of(client, url, updated_since=one_ns_after, **only) == []  # never updated
 
 
+async def test_times_finer_than_a_microsecond_compare_exactly_with_the_dot_percent_encoded(
+    client: AsyncTestClient[Litestar], shelf: dict[str, Any]
+) -> None:
+    """A client may percent-encode every character it sends (%2E for the fraction's dot): the same time."""
+    third = shelf["articles"][2]
+    at = datetime.strptime(third["created_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    one_ns_after = f"{at:%Y-%m-%dT%H:%M:%S.%f}001Z".replace(".", "%2E")
+    one_ns_before = f"{at - timedelta(microseconds=1):%Y-%m-%dT%H:%M:%S.%f}999Z".replace(".", "%2e")
+    path, _, own = shelf["url"].partition("?")
+    for query, expected in [
+        (f"created_before={one_ns_after}", [third["id"]]),
+        (f"created_after={one_ns_before}", [third["id"]]),
+        (f"updated_since={one_ns_after}", []),  # never updated
+    ]:
+        response = await client.get(f"{path}?{own}&id={third['id']}&{query}")
+        assert response.status_code == 200, response.text
+        assert [article["id"] for article in response.json()["data"]] == expected, query
+
+
+@pytest.mark.parametrize("offset", ["Z", "-01:00", "+01:00"])
+async def test_a_time_in_nanoseconds_at_the_end_of_the_calendar_is_after_every_article(
+    client: AsyncTestClient[Litestar], shelf: dict[str, Any], offset: str
+) -> None:
+    """Rounded up to the next microsecond, 9999-12-31T23:59:59.9999991 would be in the year 10000 (a 500 once)."""
+    last = f"9999-12-31T23:59:59.9999991{offset}"
+    assert await ids_of(client, shelf["url"], created_before=last) == shelf["live"]
+    assert await ids_of(client, shelf["url"], created_after=last) == []
+    assert await ids_of(client, shelf["url"], updated_since=last) == []
+    found = await listed(client, "/users", updated_since=last, id=[shelf["author"]["id"]])
+    assert found["data"] == []
+
+
 async def test_a_made_up_cursor_is_named_with_every_other_bad_field(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/articles", params={"cursor": "garbage", "limit": "0", "status": "x"})
     problem = assert_clean_problem(response, 400)
