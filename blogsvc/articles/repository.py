@@ -45,9 +45,11 @@ _decode_article = msgspec.json.Decoder(
 ).decode
 _encode_json = msgspec.json.Encoder().encode
 # Candidate slugs asked about at once when a made slug is taken (-2 to -51), and how many times a create
-# tries again when a concurrent create takes the free one first.
+# tries again when a concurrent create takes the free one first: each round, one of the creates racing for
+# a slug wins it, so N concurrent creates of one title need N rounds; 50 is more than the creates one
+# replica runs at once (its pools' connections), and 5 turned the sixth of 12 racing creates into a 503.
 _CANDIDATES = 50
-_ATTEMPTS = 5
+_ATTEMPTS = 50
 
 
 def _versioned(article_json: str) -> Versioned[Article]:
