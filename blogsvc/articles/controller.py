@@ -20,7 +20,7 @@ from blogsvc.articles.schemas import Article, ArticleCreate, ArticlePage, Articl
 from blogsvc.http.conditional import ETAG_HEADER, NOT_MODIFIED, IfMatch, if_match_versions, tagged
 from blogsvc.http.controllers import AppController, Count, IdsFilter, Listed, Listing, UpdatedSince
 from blogsvc.http.problems import problem_responses
-from blogsvc.http.validation import StrictlyAfter
+from blogsvc.http.validation import OnlyWith, StrictlyAfter
 from blogsvc.pagination import MAX_ID
 from blogsvc.security.idempotency import IDEMPOTENT
 from blogsvc.tags import schemas as tag_names
@@ -113,6 +113,7 @@ def article_listing(
             "first). Ties by id.",
             examples=[Example(value="published_at")],
         ),
+        OnlyWith("relevance", "q", lists.RELEVANCE_NEEDS_Q),
     ] = None,
     count: Count = False,
 ) -> ArticleListing:

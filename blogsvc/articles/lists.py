@@ -16,6 +16,7 @@ from blogsvc.schemas import naive_utc
 
 ArticleSort = Literal["id", "created_at", "updated_at", "published_at", "relevance"]
 Status = Literal["draft", "published"]
+RELEVANCE_NEEDS_Q = "relevance needs q (it ranks the matches of a search)."
 Source = Literal["live", "author", "status", "tag", "ids", "search"]
 Order = Literal["asc", "desc"]
 
@@ -119,7 +120,7 @@ def filters(
     """The filters of a list request (parameters already checked one by one); BadRequest for a sort by
     relevance without q. Without a sort, q sorts by relevance, else by id."""
     if sort == "relevance" and q is None:
-        raise BadRequest("sort=relevance needs q: relevance is how well an article matches the search.")
+        raise BadRequest(RELEVANCE_NEEDS_Q)
     return ArticleFilters(
         author_id=author_id,
         ids=id_batch(ids),

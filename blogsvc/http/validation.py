@@ -46,6 +46,15 @@ class StrictlyAfter:
     """An Annotated marker of a time query parameter that rows must be strictly after (created_after)."""
 
 
+class OnlyWith(msgspec.Struct, frozen=True):
+    """An Annotated marker of a query parameter whose `value` is allowed only when the query also has `other`
+    (sort=relevance needs q): a field error of its own, listed with the request's others."""
+
+    value: str
+    other: str
+    message: str
+
+
 class Parameter(msgspec.Struct, frozen=True):
     name: str  # as the client sends it (If-Match), and as an error names it
     source: Literal["path", "query", "header"]
@@ -54,9 +63,10 @@ class Parameter(msgspec.Struct, frozen=True):
     integer: bool
     low: int | None = None  # an integer's bounds, checked without msgspec: path ids are on every read's path
     high: int | None = None
-    most: int | None = None  # a repeatable query parameter (`?id=1&id=2`): how many values it may have
+    most: int | None = None  # how many values a query parameter may have: 1, or a repeatable one's (`?id=1&id=2`)
     checks: tuple[Check, ...] = ()  # rules beyond the type (an email address), as in a body's Struct
     strictly_after: bool = False  # a time compared with >: finer than a microsecond, it rounds down (else up)
+    only_with: OnlyWith | None = None
 
 
 class Spec(msgspec.Struct, frozen=True):
@@ -153,14 +163,19 @@ def _parameter_errors(parameters: tuple[Parameter, ...], scope: Scope) -> list[d
                 query = _query(scope)
             values = query.get(parameter.key, [])
         if parameter.most is not None and len(values) > parameter.most:
-            errors.append(
-                {"key": parameter.name, "source": parameter.source, "message": f"At most {parameter.most} values."}
-            )
+            # A repeated single value would be read as its last (Litestar): a caller meaning AND or OR never knew.
+            many = f"At most {parameter.most} values."
+            message = f"Given {len(values)} times: give it once." if parameter.most == 1 else many
+            errors.append({"key": parameter.name, "source": parameter.source, "message": message})
             continue
         for value in values:
             if (message := _wrong(parameter, value)) is not None:
                 errors.append({"key": parameter.name, "source": parameter.source, "message": message})
                 break
+        else:
+            needs = parameter.only_with
+            if needs is not None and needs.value in values and query is not None and needs.other not in query:
+                errors.append({"key": parameter.name, "source": parameter.source, "message": needs.message})
     return errors
 
 
@@ -241,16 +256,17 @@ def _parameter(name: str, field: FieldDefinition, path_names: set[str]) -> Param
     integer = base is int
     low = bounds["ge"] if "ge" in bounds else bounds["gt"] + 1 if "gt" in bounds else None
     high = bounds["le"] if "le" in bounds else bounds["lt"] - 1 if "lt" in bounds else None
-    most = kwarg.max_items if repeatable and kwarg is not None else None
+    most = (kwarg.max_items if kwarg is not None else None) if repeatable else 1
     checks = tuple(meta for meta in field.metadata if isinstance(meta, Check))
     strictly_after = any(isinstance(meta, StrictlyAfter) for meta in field.metadata)
+    only_with = next((meta for meta in field.metadata if isinstance(meta, OnlyWith)), None)
     header = kwarg.header or (kwarg.name if isinstance(kwarg, HeaderParameter) else None) if kwarg else None
     if header:
         return Parameter(header, "header", header.lower(), kind, integer, low, high)
     if name in path_names:
         return Parameter(name, "path", name, kind, integer, low, high)
     query = (kwarg.query or (kwarg.name if isinstance(kwarg, QueryParameter) else None) if kwarg else None) or name
-    return Parameter(query, "query", query, kind, integer, low, high, most, checks, strictly_after)
+    return Parameter(query, "query", query, kind, integer, low, high, most, checks, strictly_after, only_with)
 
 
 def _to_microseconds(times: dict[str, bool], scope: Scope) -> None:

@@ -381,7 +381,7 @@ async def test_a_walk_sees_every_row_once_while_rows_are_written(
     ("query", "field"),
     [
         ({"sort": "title"}, "sort"),
-        ({"sort": "relevance"}, None),
+        ({"sort": "relevance"}, "sort"),
         ({"status": "hidden"}, "status"),
         ({"tag": "two words"}, "tag"),
         ({"tag": "x" * 51}, "tag"),
@@ -406,9 +406,7 @@ async def test_bad_list_queries_are_400(
 ) -> None:
     path, _, own = route.format(author=author["id"]).partition("?")
     response = await client.get(path, params={**dict(parse_qsl(own)), **query})
-    problem = assert_clean_problem(response, 400, field)
-    if field is None:
-        assert "relevance" in problem["detail"] and "q" in problem["detail"]
+    assert_clean_problem(response, 400, field)
 
 
 async def test_every_bad_filter_in_one_400(client: AsyncTestClient[Litestar]) -> None:
@@ -417,6 +415,33 @@ async def test_every_bad_filter_in_one_400(client: AsyncTestClient[Litestar]) ->
     )
     problem = assert_clean_problem(response, 400)
     assert {error["field"] for error in problem["errors"]} == {"status", "tag", "created_after", "id", "sort"}
+
+
+async def test_relevance_without_q_is_listed_with_the_other_bad_fields(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get("/articles", params={"sort": "relevance", "limit": "0"})
+    problem = assert_clean_problem(response, 400)
+    errors = {error["field"]: error["message"] for error in problem["errors"]}
+    assert errors.keys() == {"sort", "limit"}, problem
+    assert errors["sort"] == "relevance needs q (it ranks the matches of a search)."
+    assert (await client.get("/articles", params={"sort": "relevance", "q": "anything"})).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["tag", "status", "author_id", "sort", "q", "limit", "cursor", "count"])
+async def test_a_single_value_given_twice_is_400(client: AsyncTestClient[Litestar], name: str) -> None:
+    """?tag=a&tag=b was read as tag=b: a caller meaning both, or either, got neither and no word of it."""
+    values = {
+        "tag": "a",
+        "status": "draft",
+        "author_id": "1",
+        "sort": "id",
+        "q": "word",
+        "limit": "5",
+        "cursor": "x",
+        "count": "true",
+    }
+    response = await client.get("/articles", params=[(name, values[name]), (name, values[name])])
+    problem = assert_clean_problem(response, 400, name)
+    assert [error["message"] for error in problem["errors"]] == ["Given 2 times: give it once."]
 
 
 # ---- users ----
