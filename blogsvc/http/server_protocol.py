@@ -80,6 +80,7 @@ class ServerProtocol(HttpToolsProtocol):
         self._armed: str | None = None  # which deadline the timer is: _HEAD or _BODY
         self._head_bytes = 0  # read outside bodies since the last head was complete (or the connection opened)
         self._lingering = False
+        self._body_done = True  # the request being read, if any, has all its body (none yet: nothing to wait for)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(_JoinedWrites(transport, self.loop))  # type: ignore[arg-type]
@@ -112,17 +113,32 @@ class ServerProtocol(HttpToolsProtocol):
                 self._refuse(_head_too_large(self.limits, len(self.headers)))
             elif self._armed != _HEAD:
                 self._arm(_HEAD, self.limits.header_timeout, self._head_too_slow)
-        elif (cycle := self.cycle) is not None and cycle.more_body and not cycle.response_complete:
+        elif (cycle := self.cycle) is not None and not self._body_done:
+            # A body still arriving, answered already or not (uvicorn drops what comes after its answer, and
+            # the bytes would otherwise hold the connection for as long as they trickle in).
             if self._armed != _BODY:
                 self._arm(_BODY, self.limits.body_timeout, self._body_too_slow)
-        elif self._timer is not None:  # the head, or the body, is all in
+        elif cycle is not None and not cycle.response_complete:  # all in, the app is at work: no deadline
             self._disarm()
+        elif self._armed != _HEAD:
+            # No request under way, yet bytes came (blank lines, the end of a body answered early): uvicorn's
+            # keep-alive timer is gone (any read cancels it), so the wait for the next head is bounded here.
+            self._arm(_HEAD, self.limits.header_timeout, self._head_too_slow)
 
     def _in_head(self) -> bool:
         """A request has begun and its head is not all in (uvicorn makes its cycle when the head is complete)."""
         return self.scope is not None and (self.cycle is None or self.cycle.scope is not self.scope)
 
     # Parser callbacks
+    def on_message_begin(self) -> None:
+        self._body_done = False
+        super().on_message_begin()
+
+    def on_message_complete(self) -> None:
+        # uvicorn's own ignores the end of a body that comes after the answer; it is noted here whatever came.
+        self._body_done = True
+        super().on_message_complete()
+
     def on_headers_complete(self) -> None:
         # A head that came whole in one large read is measured here (only then: a read may hold a body too).
         limits, fields = self.limits, len(self.headers)
@@ -176,9 +192,6 @@ class ServerProtocol(HttpToolsProtocol):
             self._on_rejected(refusal.reason, 0)
             self.transport.close()
             return
-        cycle.scope[ANSWERED_BY_SERVER] = refusal.status  # type: ignore[literal-required]
-        cycle.disconnected = True  # the app's receive() says the client is gone; what it sends is dropped
-        cycle.message_event.set()
         self._refuse(refusal)
 
     def _refuse(self, refusal: _Refusal) -> None:
@@ -189,6 +202,14 @@ class ServerProtocol(HttpToolsProtocol):
         the kernel reset the connection, and the client would see the reset instead of the answer."""
         self._disarm()
         self._on_rejected(refusal.reason, refusal.status)
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            # The app may be at work on this request (a body refused after its head was passed on): it is
+            # told the client is gone, and what it still sends is dropped, for this answer is the last word.
+            if cycle.scope is self.scope:
+                cycle.scope[ANSWERED_BY_SERVER] = refusal.status  # type: ignore[literal-required]
+            cycle.disconnected = True
+            cycle.message_event.set()
         if self.transport.is_closing():
             return
         self.transport.write(_answer(refusal.status, refusal.detail))
@@ -248,8 +269,11 @@ class _JoinedWrites:
         self._transport = transport
         self._loop = loop
         self._pending: list[bytes] = []
+        self._eof = False
 
     def write(self, data: bytes) -> None:
+        if self._eof:  # the sending side is shut: nothing more can go
+            return
         if not self._pending:
             self._loop.call_soon(self._flush)
         self._pending.append(data)
@@ -267,6 +291,7 @@ class _JoinedWrites:
 
     def write_eof(self) -> None:
         self._flush()
+        self._eof = True
         self._transport.write_eof()
 
     def __getattr__(self, name: str) -> Any:

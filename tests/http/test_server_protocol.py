@@ -11,7 +11,7 @@ import msgspec
 import uvicorn
 from uvicorn.server import ServerState
 
-from blogsvc.http.server_protocol import ConnectionLimits, ServerProtocol, _JoinedWrites
+from blogsvc.http.server_protocol import ANSWERED_BY_SERVER, ConnectionLimits, ServerProtocol, _JoinedWrites
 
 
 class RecordingTransport(asyncio.Transport):
@@ -157,3 +157,92 @@ async def test_a_whole_request_arms_no_timer() -> None:
     assert protocol._timer is None and rejected == []
     for task in protocol.tasks:
         task.cancel()
+
+
+def serving(app: Any, **limits: Any) -> tuple[RecordingTransport, list[tuple[str, int]], ServerProtocol]:
+    config = uvicorn.Config(app, lifespan="off", log_config=None)
+    config.load()
+    rejected: list[tuple[str, int]] = []
+    protocol = ServerProtocol(
+        config=config,
+        server_state=ServerState(),
+        app_state={},
+        limits=ConnectionLimits(**limits),
+        on_rejected=lambda reason, status: rejected.append((reason, status)),
+    )
+    transport = RecordingTransport()
+    protocol.connection_made(transport)
+    return transport, rejected, protocol
+
+
+async def test_blank_lines_do_not_stop_the_wait_for_a_head() -> None:
+    """Before, one CRLF (which the parser skips) disarmed the head's timer: the connection was held for good."""
+    transport, rejected, protocol = refused(b"\r\n")
+    assert protocol._armed == "head"
+    protocol._timer.cancel()  # type: ignore[union-attr]
+    protocol._head_too_slow()  # what the timer does when it fires
+    assert transport.closed and transport.writes == []
+    assert rejected == [("header_timeout", 0)]
+
+
+async def _answers_at_once(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 404, "headers": [(b"content-length", b"0")]})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def test_a_body_still_coming_after_the_answer_keeps_its_deadline() -> None:
+    """The app answered without reading the body (a 404, a 413): what trickles in after is dropped by uvicorn,
+    and before, it also cancelled uvicorn's keep-alive timer, so a byte now and then held the connection."""
+    transport, rejected, protocol = serving(_answers_at_once)
+    protocol.data_received(b"POST /nope HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\n{")
+    await asyncio.gather(*protocol.tasks)
+    await asyncio.sleep(0)
+    assert protocol.cycle is not None and protocol.cycle.response_complete
+    protocol.data_received(b"a")
+    assert protocol._armed == "body"
+    protocol._timer.cancel()  # type: ignore[union-attr]
+    protocol._body_too_slow()
+    assert transport.closed
+    assert rejected == [("body_timeout", 0)]
+
+
+async def test_the_end_of_a_body_after_the_answer_leaves_a_bound_on_the_wait_for_the_next_head() -> None:
+    transport, rejected, protocol = serving(_answers_at_once)
+    protocol.data_received(b"POST /nope HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{")
+    await asyncio.gather(*protocol.tasks)
+    await asyncio.sleep(0)
+    protocol.data_received(b"}")  # the body ends; no request follows
+    assert protocol._armed == "head"
+    protocol._timer.cancel()  # type: ignore[union-attr]
+    protocol._head_too_slow()
+    assert transport.closed and rejected == [("header_timeout", 0)]
+
+
+async def test_a_body_refused_while_the_app_reads_it_stops_the_app_and_is_the_last_word() -> None:
+    received: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        received.append(await receive())
+        received.append(scope.get(ANSWERED_BY_SERVER))
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    transport, rejected, protocol = serving(app)
+    protocol.data_received(b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
+    await asyncio.sleep(0)  # the app waits for the body
+    protocol.data_received(b"zz\r\n{}\r\n0\r\n\r\n")  # not a chunk size
+    await asyncio.wait_for(asyncio.gather(*protocol.tasks), 2)  # before, the app waited until the close
+    await asyncio.sleep(0)
+    assert received == [{"type": "http.disconnect"}, 400]  # logged as the server's 400, not as a client's 499
+    assert rejected == [("bad_request", 400)]
+    answered(transport, 400)  # and nothing after it: the app's own answer is dropped
+
+
+async def test_nothing_is_written_after_the_sending_side_is_shut() -> None:
+    transport = RecordingTransport()
+    joined = _JoinedWrites(transport, asyncio.get_running_loop())
+    joined.write(b"answer")
+    joined.write_eof()
+    joined.write(b"too late")  # before, the close that followed raised "Cannot call write() after write_eof()"
+    joined.close()
+    assert transport.writes == [b"answer"] and transport.eof and transport.closed

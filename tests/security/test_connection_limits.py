@@ -156,6 +156,60 @@ def test_a_client_that_leaves_mid_body_is_a_499_not_a_500(server: Server) -> Non
     assert metric(server, "blogsvc_requests_total", path="/users", status_code="500") == 0
 
 
+def test_blank_lines_alone_do_not_hold_a_connection(server: Server) -> None:
+    """The parser skips a CRLF before a request; before, that one read disarmed the head's timer for good."""
+    answer, took = exchange(server, b"\r\n", wait=HEADER_TIMEOUT + 10)
+    assert answer == b""
+    assert HEADER_TIMEOUT - 0.1 <= took <= HEADER_TIMEOUT + SLACK
+
+
+def test_a_body_still_trickling_in_after_an_early_answer_is_closed_within_its_bound(server: Server) -> None:
+    """A 404 (or 405, 413) answered before the body is read: the rest of the body, a byte now and then, is
+    dropped, and before, it held the connection for as long as it came (each read cancelled keep-alive)."""
+    closed_before = metric(server, "blogsvc_connections_closed_total", reason="body_timeout")
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.settimeout(0.5)
+        started = time.monotonic()
+        sock.sendall(b"POST /no-such-route HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n{")
+        answer = b""
+        while time.monotonic() - started < BODY_TIMEOUT + 10:
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                chunk = None
+            if chunk == b"":
+                break
+            answer += chunk or b""
+            try:
+                sock.sendall(b" ")
+            except ConnectionError:
+                break
+        took = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 404 "), answer[:200]
+    assert took <= BODY_TIMEOUT + SLACK, took
+    assert wait_for_metric(server, "blogsvc_connections_closed_total", closed_before + 1, reason="body_timeout") >= (
+        closed_before + 1
+    )
+
+
+def test_a_body_the_parser_refuses_after_the_head_is_the_servers_400(server: Server) -> None:
+    """A chunk size that is no number: the app, already waiting for the body, is stopped; the request is
+    logged and counted as the 400 it got, not as a client's 499."""
+    refused = metric(server, "blogsvc_requests_total", path="/users", status_code="400")
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(POST_USERS + b"Transfer-Encoding: chunked\r\n\r\n")
+        time.sleep(0.2)  # the request has reached the app, which waits for the body
+        sock.settimeout(5)
+        sock.sendall(b"zz\r\n{}\r\n0\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    problem(answer, 400)
+    assert wait_for_metric(server, "blogsvc_requests_total", refused + 1, path="/users", status_code="400") == (
+        refused + 1
+    )
+
+
 def test_slowloris_sockets_are_closed_and_the_probes_keep_answering(server: Server) -> None:
     """3,000 sockets sending their headers a byte every 10 s: each is closed within the header timeout,
     and /healthz and /readyz, asked on a new connection every 50 ms throughout, answer 200 well within the
@@ -285,6 +339,21 @@ def test_a_transfer_encoding_other_than_plain_chunked_is_400(server: Server, cod
         server, b"POST /auth/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + head + b"\r\n0\r\n\r\n"
     )
     problem(answer, 400)  # the edge's, or the parser's where llhttp refuses the framing itself (identity alone)
+
+
+def test_a_coding_both_the_edge_and_the_parser_refuse_is_answered_once(server: Server) -> None:
+    """`gzip` alone, with a body: the edge refuses the head, and llhttp the body that follows it. Before, the
+    edge's answer was written after the parser's had shut the sending side: a RuntimeError in the error log."""
+    body = b'{"email": "nobody.coding@example.com", "password": "x"}'
+    answer, _ = exchange(
+        server,
+        b"POST /auth/verify HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nContent-Type: application/json\r\n"
+        b"Connection: close\r\n\r\n" + body,
+    )
+    assert answer.count(b"HTTP/1.1 4") == 1, answer
+    problem(answer, 400)
+    time.sleep(0.3)
+    assert "Exception in ASGI application" not in server.output()
 
 
 def test_plain_chunked_is_read(server: Server) -> None:
