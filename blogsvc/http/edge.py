@@ -23,7 +23,7 @@ from litestar.enums import ScopeType
 from blogsvc.http import conditional, headers
 from blogsvc.http.methods import ALLOW, AllowedMethods, with_head
 from blogsvc.http.problems import problem_document
-from blogsvc.http.server_protocol import ANSWERED_BY_SERVER
+from blogsvc.http.server_protocol import ANSWERED_BY_SERVER, CLIENT_GONE
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -143,8 +143,8 @@ class Edge:
                 await send_completed({"type": "http.response.body", "body": refused, "more_body": False})
         finally:
             seconds = time.perf_counter() - started
-            if client_gone:  # gone before the answer: not the server's error (nginx's 499), unless it timed out
-                status = cast("int", scope.get(ANSWERED_BY_SERVER, 499))
+            if client_gone or CLIENT_GONE in scope:  # gone before the answer: not the server's error (nginx's
+                status = cast("int", scope.get(ANSWERED_BY_SERVER, 499))  # 499), unless the server refused it
             elif status == 0:
                 status = 500
             in_progress.dec()

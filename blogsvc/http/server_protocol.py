@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 # In a request's scope once the server has answered for it (a body that came too slowly): the Edge logs
 # and counts that status instead of the 499 of a client that went away.
 ANSWERED_BY_SERVER = "blogsvc.answered_by_server"
+# In a request's scope when its connection was lost before its answer began: the app may never call receive()
+# again (the body was all in), so the Edge learns from this that the client left (499), whatever it answered.
+CLIENT_GONE = "blogsvc.client_gone"
 PROBES = frozenset({b"/healthz", b"/readyz"})  # as the request line has them
 _HEAD, _BODY = "head", "body"  # the deadlines a connection's one timer can be
 LINGER = 2.0  # seconds a refused connection is still read (and dropped) after its answer, before the close
@@ -88,6 +91,8 @@ class ServerProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if (cycle := self.cycle) is not None and not cycle.response_started:
+            cycle.scope[CLIENT_GONE] = True  # type: ignore[literal-required]
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:

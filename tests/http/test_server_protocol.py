@@ -11,6 +11,7 @@ import msgspec
 import uvicorn
 from uvicorn.server import ServerState
 
+from blogsvc.http.edge import Edge
 from blogsvc.http.server_protocol import ANSWERED_BY_SERVER, ConnectionLimits, ServerProtocol, _JoinedWrites
 
 
@@ -246,3 +247,45 @@ async def test_nothing_is_written_after_the_sending_side_is_shut() -> None:
     joined.write(b"too late")  # before, the close that followed raised "Cannot call write() after write_eof()"
     joined.close()
     assert transport.writes == [b"answer"] and transport.eof and transport.closed
+
+
+class _Counter:
+    def inc(self) -> None:
+        pass
+
+    def dec(self) -> None:
+        pass
+
+
+class _Metrics:
+    def in_progress(self, method: str) -> _Counter:
+        return _Counter()
+
+    def record(self, method: str, route: str, status: int, seconds: float) -> None:
+        pass
+
+
+async def test_a_client_gone_before_the_answer_is_a_499_though_the_app_never_reads_again() -> None:
+    """The body was all in, so the app never hears of the close from receive(); before, the request was logged
+    with the status the app gave its unsent answer (a 201 for a user it made, a 401 for a guess)."""
+    at_work = asyncio.Event()
+    logged: list[int] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()  # the whole body
+        await at_work.wait()  # hashing a password, say, when the client leaves
+        await send({"type": "http.response.start", "status": 201, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    for leaves, status in ((True, 499), (False, 201)):
+        at_work.clear()
+        edge = Edge(app, _Metrics(), lambda method, route, status, seconds: logged.append(status))
+        transport, _, protocol = serving(edge)
+        protocol.data_received(b"POST /users HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}")
+        tasks = list(protocol.tasks)
+        await asyncio.sleep(0)
+        if leaves:
+            protocol.connection_lost(None)
+        at_work.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 2)
+        assert logged.pop() == status
