@@ -36,7 +36,10 @@ _IF_NONE_MATCH = b"if-none-match"
 _HOST = b"host"
 _TRANSFER_ENCODING = b"transfer-encoding"
 # RFC 9112 3.2: a server answers 400 to an HTTP/1.1 request with no Host header, or more than one.
-_BAD_HOST = problem_document(400, "An HTTP/1.1 request needs exactly one Host header.")
+_BAD_HOST = problem_document(400, "An HTTP/1.1 request needs exactly one Host header, naming a host (and port).")
+# RFC 9112 3.2: a Host value that is no authority (empty, "a, b") is a 400 too. A reg-name or an IP literal,
+# then maybe a port (RFC 3986 3.2); Litestar's router would refuse some of these with a bare 400 of its own.
+_HOST_VALUE = re.compile(rb"(?:[0-9A-Za-z\-._~!$&'()*+,;=%]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?")
 # A body's framing is plain chunked or a Content-Length: any other coding (identity, gzip, a list) is one
 # that a proxy in front may read differently (request smuggling), and the service takes none of them.
 _BAD_TRANSFER_ENCODING = problem_document(400, "Transfer-Encoding may only be chunked.")
@@ -78,9 +81,11 @@ class Edge:
         given_id = if_none_match = None
         transfer_encoding = b""
         hosts = codings = 0
+        host = b""
         for name, value in scope["headers"]:  # one pass over the request's headers
             if name == _HOST:
                 hosts += 1
+                host = value
             elif name == REQUEST_ID_HEADER:
                 given_id = value
             elif name == _IF_NONE_MATCH and method in ("GET", "HEAD"):
@@ -89,7 +94,7 @@ class Edge:
                 codings += 1
                 transfer_encoding = value
         this_id = request_id_for(given_id)
-        if hosts != 1 and scope["http_version"] == "1.1":
+        if (hosts != 1 and scope["http_version"] == "1.1") or (hosts and not _HOST_VALUE.fullmatch(host)):
             refused: bytes | None = _BAD_HOST
         elif codings and (codings > 1 or transfer_encoding.strip().lower() != b"chunked"):
             refused = _BAD_TRANSFER_ENCODING

@@ -51,7 +51,7 @@ def problem_response(status: int, description: str | None = None) -> ResponseSpe
 
 
 # Every route can answer this one (http/edge.py): RFC 9112 asks it of a request that is not HTTP/1.1 enough.
-BAD_HOST = problem_response(400, "Bad Request: an HTTP/1.1 request without exactly one Host header")
+BAD_HOST = problem_response(400, "Bad Request: an HTTP/1.1 request without exactly one Host header naming a host")
 
 
 def problem_document(status: int, detail: str) -> bytes:

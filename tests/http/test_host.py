@@ -38,7 +38,11 @@ def exchange(server: Server, request: bytes) -> tuple[str, dict[str, str], bytes
     return status, {name.lower(): value for name, value in (line.split(": ", 1) for line in lines)}, body
 
 
-@pytest.mark.parametrize("headers", [b"", b"Host: a\r\nHost: b\r\n"], ids=["no Host", "two Hosts"])
+@pytest.mark.parametrize(
+    "headers",
+    [b"", b"Host: a\r\nHost: b\r\n", b"Host:\r\n", b"Host: a, b\r\n", b"Host: ex ample\r\n", b"Host: x:80:90\r\n"],
+    ids=["no Host", "two Hosts", "empty", "a list", "a space", "two ports"],
+)
 @pytest.mark.parametrize("path", [b"/healthz", b"/users/1", b"/no/such/path"])
 def test_http_1_1_needs_exactly_one_host(server: Server, headers: bytes, path: bytes) -> None:
     status, response_headers, body = exchange(
@@ -51,7 +55,7 @@ def test_http_1_1_needs_exactly_one_host(server: Server, headers: bytes, path: b
         "type": "urn:blogsvc:problem:bad-request",
         "title": "Bad Request",
         "status": 400,
-        "detail": "An HTTP/1.1 request needs exactly one Host header.",
+        "detail": "An HTTP/1.1 request needs exactly one Host header, naming a host (and port).",
     }
 
 
@@ -60,6 +64,12 @@ def test_http_1_0_needs_no_host(server: Server) -> None:
     assert status == "HTTP/1.1 200 OK" and json.loads(body) == {"status": "ok"}
 
 
-def test_one_host_is_served(server: Server) -> None:
-    status, _, _ = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: blogsvc\r\nConnection: close\r\n\r\n")
+@pytest.mark.parametrize("host", [b"blogsvc", b"blogsvc:8123", b"127.0.0.1:8123", b"[::1]:8123", b"a,b"])
+def test_one_host_is_served(server: Server, host: bytes) -> None:
+    status, _, _ = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n")
     assert status == "HTTP/1.1 200 OK"
+
+
+def test_http_1_0_with_a_bad_host_is_400(server: Server) -> None:
+    status, _, _ = exchange(server, b"GET /healthz HTTP/1.0\r\nHost: a, b\r\n\r\n")
+    assert status == "HTTP/1.1 400 Bad Request"
