@@ -35,10 +35,10 @@ _METHOD_NOT_ALLOWED = 405
 _IF_NONE_MATCH = b"if-none-match"
 _HOST = b"host"
 _TRANSFER_ENCODING = b"transfer-encoding"
-# RFC 9112 3.2: a server answers 400 to an HTTP/1.1 request with no Host header, or more than one.
+# RFC 9112 3.2: a server answers 400 to an HTTP/1.1 request with no Host header or more than one, and to a
+# Host value that is no authority (empty, "a, b"): a reg-name or an IP literal, then maybe a port (RFC 3986
+# 3.2). Litestar's router refused some bad values with a bare 400 of its own, and took the rest.
 _BAD_HOST = problem_document(400, "An HTTP/1.1 request needs exactly one Host header, naming a host (and port).")
-# RFC 9112 3.2: a Host value that is no authority (empty, "a, b") is a 400 too. A reg-name or an IP literal,
-# then maybe a port (RFC 3986 3.2); Litestar's router would refuse some of these with a bare 400 of its own.
 _HOST_VALUE = re.compile(rb"(?:[0-9A-Za-z\-._~!$&'()*+,;=%]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?")
 # A body's framing is plain chunked or a Content-Length: any other coding (identity, gzip, a list) is one
 # that a proxy in front may read differently (request smuggling), and the service takes none of them.
