@@ -164,9 +164,14 @@ def _parameter_errors(parameters: tuple[Parameter, ...], scope: Scope) -> list[d
             values = query.get(parameter.key, [])
         if parameter.most is not None and len(values) > parameter.most:
             # A repeated single value would be read as its last (Litestar): a caller meaning AND or OR never knew.
-            many = f"At most {parameter.most} values."
-            message = f"Given {len(values)} times: give it once." if parameter.most == 1 else many
-            errors.append({"key": parameter.name, "source": parameter.source, "message": message})
+            once = f"Given {len(values)} times: give it once."
+            errors.append(
+                {
+                    "key": parameter.name,
+                    "source": parameter.source,
+                    "message": once if parameter.most == 1 else f"At most {parameter.most} values.",
+                }
+            )
             continue
         for value in values:
             if (message := _wrong(parameter, value)) is not None:
