@@ -108,9 +108,9 @@ class RequestValidator:
             content_type = _content_type(scope)
             if not is_json(content_type):
                 raise _unsupported(f"The body must be application/json, not {content_type.decode() or 'unlabelled'}.")
-            charset = _charset(content_type)
-            if charset is not None and charset not in (b"utf-8", b"utf8"):  # JSON is UTF-8 (RFC 8259): read as one
-                raise _unsupported(f"The body must be UTF-8, not {charset.decode('latin-1')}.")
+            for charset in _charsets(content_type):  # JSON is UTF-8 (RFC 8259): read as one, so declared as one
+                if charset not in (b"utf-8", b"utf8"):
+                    raise _unsupported(f"The body must be UTF-8, not {charset.decode('latin-1')}.")
             try:
                 scope.setdefault("state", {})[VALIDATED] = _body(body, spec.body, state)
             except FieldErrors as exc:
@@ -125,13 +125,15 @@ def is_json(media_type: bytes) -> bool:
     )
 
 
-def _charset(media_type: bytes) -> bytes | None:
-    """The charset parameter of a Content-Type, lower-case and unquoted; None without one."""
+def _charsets(media_type: bytes) -> list[bytes]:
+    """The charset parameters of a Content-Type, lower-case and unquoted (every one: `charset=utf-8;
+    charset=latin-1` declares latin-1 too)."""
+    charsets = []
     for parameter in media_type.split(b";")[1:]:
         name, _, value = parameter.partition(b"=")
         if name.strip().lower() == b"charset":
-            return value.strip().strip(b'"').lower()
-    return None
+            charsets.append(value.strip().strip(b'"').lower())
+    return charsets
 
 
 def _unsupported(detail: str) -> HTTPException:
@@ -139,7 +141,11 @@ def _unsupported(detail: str) -> HTTPException:
 
 
 def _content_type(scope: Scope) -> bytes:
-    return next((value for name, value in scope["headers"] if name == b"content-type"), b"")
+    """The one Content-Type of a request with a body; a 400 for two (which would be read: the first?)."""
+    given = [value for name, value in scope["headers"] if name == b"content-type"]
+    if len(given) > 1:
+        raise HTTPException(status_code=400, detail="A body needs exactly one Content-Type header.")
+    return given[0] if given else b""
 
 
 def _body(body: bytes, target: Any, state: State) -> Any:

@@ -379,3 +379,25 @@ def test_a_body_declared_in_a_charset_other_than_utf8_is_415(server: Server, cha
     )
     assert response.status_code == status, response.text
     assert status != 415 or "UTF-8" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-8; charset=latin-1", "application/json; charset=utf-8;charset=utf-16"],
+)
+def test_every_charset_declared_counts(server: Server, content_type: str) -> None:
+    response = httpx.post(
+        f"{server.base_url}/auth/verify",
+        content=b'{"email": "nobody.charset@example.com", "password": "x"}',
+        headers={"Content-Type": content_type},
+    )
+    assert response.status_code == 415, response.text
+
+
+def test_two_content_types_are_400(server: Server) -> None:
+    answer, _ = exchange(
+        server,
+        b"POST /auth/verify HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        b"Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}",
+    )
+    assert "exactly one Content-Type" in str(problem(answer, 400)["detail"])
