@@ -242,20 +242,21 @@ def _answer(status: int, detail: str) -> bytes:
         b"content-type: application/problem+json\r\n",
         b"content-length: %d\r\n" % len(body),
         b"connection: close\r\n",
-        *(b"%s: %s\r\n" % header for header in headers.ALWAYS),
+        *(b"%s: %s\r\n" % header for header in headers.completed(())),  # as the app's answers have them
         b"\r\n",
     ]
     return b"".join(head) + body
 
 
 _OVERLOADED = problem_document(503, "The server is busy; try again in a second.")
-_OVERLOADED_HEADERS = [
-    (b"content-type", b"application/problem+json"),
-    (b"content-length", b"%d" % len(_OVERLOADED)),
-    (b"retry-after", b"1"),
-    (b"connection", b"close"),  # a flood's connections are not kept
-    *headers.ALWAYS,
-]
+_OVERLOADED_HEADERS = headers.completed(
+    [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", b"%d" % len(_OVERLOADED)),
+        (b"retry-after", b"1"),
+        (b"connection", b"close"),  # a flood's connections are not kept
+    ]
+)
 
 
 async def _overloaded(scope: Scope, receive: Receive, send: Send) -> None:

@@ -76,6 +76,8 @@ def problem(answer: bytes, status: int) -> dict[str, object]:
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 %d " % status), answer[:300]
     assert b"content-type: application/problem+json" in head.lower(), head
+    for header in (b"cache-control: no-store", b"x-content-type-options: nosniff", b"content-security-policy: "):
+        assert header in head.lower(), head  # the app's answers have them, and so do the server's own
     document: dict[str, object] = msgspec.json.decode(body)
     assert document["status"] == status, document
     return document
