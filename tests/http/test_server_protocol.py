@@ -88,8 +88,9 @@ async def _unused_app(scope: Any, receive: Any, send: Any) -> None:
     raise AssertionError("no request past the limits reaches the app")
 
 
-def refused(data: bytes, **limits: Any) -> tuple[RecordingTransport, list[tuple[str, int]], ServerProtocol]:
-    config = uvicorn.Config(_unused_app, lifespan="off", log_config=None)
+def serving(app: Any, **limits: Any) -> tuple[RecordingTransport, list[tuple[str, int]], ServerProtocol]:
+    """A protocol on a connection just made, serving `app`: its transport, and the refusals it reports."""
+    config = uvicorn.Config(app, lifespan="off", log_config=None)
     config.load()
     rejected: list[tuple[str, int]] = []
     protocol = ServerProtocol(
@@ -101,6 +102,11 @@ def refused(data: bytes, **limits: Any) -> tuple[RecordingTransport, list[tuple[
     )
     transport = RecordingTransport()
     protocol.connection_made(transport)
+    return transport, rejected, protocol
+
+
+def refused(data: bytes, **limits: Any) -> tuple[RecordingTransport, list[tuple[str, int]], ServerProtocol]:
+    transport, rejected, protocol = serving(_unused_app, **limits)
     protocol.data_received(data)
     return transport, rejected, protocol
 
@@ -158,22 +164,6 @@ async def test_a_whole_request_arms_no_timer() -> None:
     assert protocol._timer is None and rejected == []
     for task in protocol.tasks:
         task.cancel()
-
-
-def serving(app: Any, **limits: Any) -> tuple[RecordingTransport, list[tuple[str, int]], ServerProtocol]:
-    config = uvicorn.Config(app, lifespan="off", log_config=None)
-    config.load()
-    rejected: list[tuple[str, int]] = []
-    protocol = ServerProtocol(
-        config=config,
-        server_state=ServerState(),
-        app_state={},
-        limits=ConnectionLimits(**limits),
-        on_rejected=lambda reason, status: rejected.append((reason, status)),
-    )
-    transport = RecordingTransport()
-    protocol.connection_made(transport)
-    return transport, rejected, protocol
 
 
 async def test_blank_lines_do_not_stop_the_wait_for_a_head() -> None:
