@@ -113,7 +113,7 @@ def article_listing(
             "first). Ties by id.",
             examples=[Example(value="published_at")],
         ),
-        OnlyWith("relevance", "q", lists.RELEVANCE_NEEDS_Q),
+        OnlyWith("relevance", "q", "relevance needs q (it ranks the matches of a search)."),
     ] = None,
     count: Count = False,
 ) -> ArticleListing:

@@ -10,13 +10,11 @@ from typing import Any, Literal
 import msgspec
 
 from blogsvc.db.queries import Query, load_queries
-from blogsvc.errors import BadRequest
 from blogsvc.pagination import bound_listing, id_batch
 from blogsvc.schemas import naive_utc
 
 ArticleSort = Literal["id", "created_at", "updated_at", "published_at", "relevance"]
 Status = Literal["draft", "published"]
-RELEVANCE_NEEDS_Q = "relevance needs q (it ranks the matches of a search)."
 Source = Literal["live", "author", "status", "tag", "ids", "search"]
 Order = Literal["asc", "desc"]
 
@@ -117,10 +115,8 @@ def filters(
     updated_since: datetime | None = None,
     sort: ArticleSort | None = None,
 ) -> ArticleFilters:
-    """The filters of a list request (parameters already checked one by one); BadRequest for a sort by
-    relevance without q. Without a sort, q sorts by relevance, else by id."""
-    if sort == "relevance" and q is None:
-        raise BadRequest(RELEVANCE_NEEDS_Q)
+    """The filters of a list request, its parameters already checked (sort=relevance comes with q: the
+    controller's OnlyWith). Without a sort, q sorts by relevance, else by id."""
     return ArticleFilters(
         author_id=author_id,
         ids=id_batch(ids),
